@@ -1,0 +1,340 @@
+package syncengine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fieldnotes/fieldnotes/schema"
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+)
+
+// Store is a replica on SQLite: the op log, the materialised records and tombstones, and
+// the ingest sequence pull cursors count in. One writer (every batch is one immediate
+// transaction), many readers; WAL; freed pages zeroed so erased text doesn't linger.
+type Store struct {
+	engine
+	path string
+	w, r *sql.DB
+
+	mu      sync.Mutex // one writer; guards what follows
+	nextSeq int64
+	nextRid int64
+	nodes   map[string]int64
+}
+
+// Options configure a store.
+type Options struct {
+	// Now returns wall time in Unix ms; time.Now when nil. Tests inject a clock.
+	Now func() int64
+	// MaxSkew bounds how far ahead of the hub an op may be stamped; DefaultMaxSkew when 0.
+	MaxSkew time.Duration
+}
+
+func dsn(path string, writer bool) string {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "secure_delete(ON)"} {
+		q.Add("_pragma", p)
+	}
+	if writer {
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the replica store at path and applies migrations.
+func Open(path string, opt Options) (*Store, error) {
+	now := opt.Now
+	if now == nil {
+		now = func() int64 { return time.Now().UnixMilli() }
+	}
+	skew := opt.MaxSkew
+	if skew == 0 {
+		skew = DefaultMaxSkew
+	}
+	w, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	s := &Store{engine: engine{clock: NewClock(now), maxSkew: skew.Milliseconds()}, path: path, w: w, nodes: map[string]int64{}}
+	if err := s.migrate(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(8)
+	s.r = r
+	if err := s.loadCounters(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the store.
+func (s *Store) Close() error {
+	var err error
+	if s.r != nil {
+		err = s.r.Close()
+	}
+	if e := s.w.Close(); e != nil {
+		err = e
+	}
+	return err
+}
+
+// Clock is the replica's hybrid logical clock.
+func (s *Store) Clock() *Clock { return s.clock }
+
+// MaxSkew is how far ahead (ms) the hub lets an op be stamped.
+func (s *Store) MaxSkew() int64 { return s.maxSkew }
+
+// Ping checks the store answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+func (s *Store) migrate() error {
+	if _, err := s.w.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	for _, m := range schema.Migrations() {
+		var n int
+		if err := s.w.QueryRow(`SELECT count(*) FROM schema_migrations WHERE name = ?`, m.Name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		tx, err := s.w.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(m.SQL); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("%s: %w", m.Name, err)
+		}
+		if _, err := tx.Exec(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, m.Name, s.clock.wall()); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadCounters restores the in-memory sequences and the clock after open or rollback.
+func (s *Store) loadCounters() error {
+	var seq, eseq, rid sql.NullInt64
+	if err := s.w.QueryRow(`SELECT (SELECT max(seq) FROM ops), (SELECT max(erased_seq) FROM records), (SELECT max(rid) FROM records)`).Scan(&seq, &eseq, &rid); err != nil {
+		return err
+	}
+	s.nextSeq = max(seq.Int64, eseq.Int64) + 1
+	s.nextRid = rid.Int64 + 1
+	s.nodes = map[string]int64{}
+	if v, ok, err := s.meta(s.w, metaClock); err != nil {
+		return err
+	} else if ok {
+		var ts int64
+		var tc uint32
+		var off int64
+		if _, err := fmt.Sscanf(v, "%d %d %d", &ts, &tc, &off); err == nil {
+			s.clock.Observe(ts, tc)
+			s.clock.SetOffset(off)
+		}
+	}
+	return nil
+}
+
+const (
+	metaClock   = "clock"
+	metaNode    = "node"
+	metaTeam    = "team"
+	metaCounter = "counter"
+)
+
+type querier interface {
+	QueryRow(query string, args ...any) *sql.Row
+}
+
+func (s *Store) meta(q querier, key string) (string, bool, error) {
+	var v string
+	err := q.QueryRow(`SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return v, err == nil, err
+}
+
+// Meta reads one setting of this replica (sync cursors, tokens the SDK keeps).
+func (s *Store) Meta(key string) (string, bool, error) { return s.meta(s.r, key) }
+
+// SetMeta writes settings in one transaction.
+func (s *Store) SetMeta(ctx context.Context, kv map[string]string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for k, v := range kv {
+		if _, err := tx.Exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Identity is the node id and team this replica writes as.
+func (s *Store) Identity() (node, team string, err error) {
+	node, _, err = s.meta(s.r, metaNode)
+	if err != nil {
+		return "", "", err
+	}
+	team, _, err = s.meta(s.r, metaTeam)
+	return node, team, err
+}
+
+// SetIdentity records the node id and team given at enrolment.
+func (s *Store) SetIdentity(ctx context.Context, node, team string) error {
+	return s.SetMeta(ctx, map[string]string{metaNode: node, metaTeam: team})
+}
+
+// Apply merges a batch of ops in one transaction: all of it is durable when Apply
+// returns, or none of it is. Invalid ops are listed in Result.Rejected, never dropped.
+func (s *Store) Apply(ctx context.Context, ops []Op, opt ApplyOptions) (Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cp := make([]Op, len(ops))
+	copy(cp, ops)
+	res, _, err := s.applyLocked(ctx, opt, func(*sqlTxn) ([]Op, error) { return cp, nil })
+	return res, err
+}
+
+// RejectedError is a local write that failed validation; nothing was stored.
+type RejectedError struct{ Rejected []Rejection }
+
+func (e *RejectedError) Error() string {
+	r := e.Rejected[0]
+	return fmt.Sprintf("%s: %s: %s", r.Code, r.Field, r.Message)
+}
+
+// applyLocked runs one batch in one immediate transaction. prepare makes the ops inside
+// the transaction (Write numbers them there). If reject is set, any rejected op rolls
+// the whole batch back.
+func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(*sqlTxn) ([]Op, error), rejectAll ...bool) (res Result, ops []Op, err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	t := &sqlTxn{s: s, tx: tx, rows: map[RecordKey]*row{}}
+	defer func() {
+		t.close()
+		if err != nil {
+			tx.Rollback()
+			if lerr := s.loadCounters(); lerr != nil {
+				err = errors.Join(err, lerr)
+			}
+		}
+	}()
+	if ops, err = prepare(t); err != nil {
+		return Result{}, nil, err
+	}
+	if res, err = s.engine.apply(t, ops, opt); err != nil {
+		return Result{}, nil, err
+	}
+	if len(rejectAll) > 0 && rejectAll[0] && len(res.Rejected) > 0 {
+		return Result{}, nil, &RejectedError{Rejected: res.Rejected}
+	}
+	if err = t.flush(); err != nil {
+		return Result{}, nil, err
+	}
+	if err = tx.Commit(); err != nil {
+		return Result{}, nil, err
+	}
+	if len(res.Erased) > 0 {
+		s.scrubWAL()
+	}
+	return res, ops, nil
+}
+
+// scrubWAL checkpoints and truncates the WAL so erased text does not survive in old
+// frames. secure_delete has already zeroed the freed pages in the database file. Best
+// effort: a long reader can hold frames until the next erasure's checkpoint.
+func (s *Store) scrubWAL() {
+	s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+}
+
+// Change is a local edit before it becomes an op.
+type Change struct {
+	Collection string
+	Record     string
+	Kind       string
+	Field      string
+	Value      any // encoded as JSON; a json.RawMessage is used as is
+}
+
+// Write turns local changes into ops stamped by this replica's clock and node and
+// applies them in one transaction. A change that fails validation stores nothing and
+// returns a *RejectedError. A remove observes every add of the element this replica
+// holds, so a concurrent add elsewhere still wins.
+func (s *Store) Write(ctx context.Context, changes []Change, opt ApplyOptions) ([]Op, Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, ops, err := s.applyLocked(ctx, opt, func(t *sqlTxn) ([]Op, error) {
+		node, ok, err := s.meta(t.tx, metaNode)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, errors.New("syncengine: replica has no node id (not enrolled)")
+		}
+		cv, _, err := s.meta(t.tx, metaCounter)
+		if err != nil {
+			return nil, err
+		}
+		counter, _ := strconv.ParseUint(cv, 10, 64)
+		ops := make([]Op, 0, len(changes))
+		for _, c := range changes {
+			var raw json.RawMessage
+			switch v := c.Value.(type) {
+			case nil:
+			case json.RawMessage:
+				raw = v
+			default:
+				if raw, err = json.Marshal(v); err != nil {
+					return nil, fmt.Errorf("encode %s.%s: %w", c.Collection, c.Field, err)
+				}
+			}
+			counter++
+			ts, tc := s.clock.Now()
+			op := Op{Node: node, Counter: counter, TS: ts, TC: tc, Collection: c.Collection, Record: c.Record, Kind: c.Kind, Field: c.Field, Value: raw}
+			if c.Kind == schema.KindRemove {
+				if op.Observed, err = t.observedAdds(op.Key(), c.Field, raw); err != nil {
+					return nil, err
+				}
+			}
+			ops = append(ops, op)
+		}
+		_, err = t.tx.Exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, metaCounter, strconv.FormatUint(counter, 10))
+		return ops, err
+	}, true)
+	return ops, res, err
+}
