@@ -41,16 +41,16 @@ const (
 type Type int
 
 const (
-	Any     Type = iota // any JSON value
-	String              // a JSON string
-	Text                // a JSON string that may be long (what a person said)
-	Int                 // a JSON integer
-	Time                // Unix milliseconds
-	Ref                 // a record id
-	Enum                // a string from Field.Values
-	Locale              // a BCP 47 language tag
-	Object              // a JSON object, checked by Field.Check
-	Array               // a JSON array, checked by Field.Check
+	Any    Type = iota // any JSON value
+	String             // a JSON string
+	Text               // a JSON string that may be long (what a person said)
+	Int                // a JSON integer
+	Time               // Unix milliseconds
+	Ref                // a record id
+	Enum               // a string from Field.Values
+	Locale             // a BCP 47 language tag
+	Object             // a JSON object, checked by Field.Check
+	Array              // a JSON array, checked by Field.Check
 )
 
 // Field describes one field of a collection.
