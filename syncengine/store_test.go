@@ -1,0 +1,173 @@
+package syncengine
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/fieldnotes/fieldnotes/schema"
+	"pgregory.net/rapid"
+)
+
+// MustOpen opens a store in a temp dir with an injectable wall clock.
+func MustOpen(tb testing.TB, wall func() int64) *Store {
+	tb.Helper()
+	s, err := Open(filepath.Join(tb.TempDir(), "replica.db"), Options{Now: wall})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func fixedWall(start int64) func() int64 {
+	t := start
+	return func() int64 { t++; return t }
+}
+
+const t0 = 1_763_812_800_000
+
+func TestStoreWriteAndRead(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t, fixedWall(t0))
+	if err := s.SetIdentity(ctx, "tablet-1", "team-a"); err != nil {
+		t.Fatal(err)
+	}
+	eng, conv := simEngagement, simConvs[0]
+	ops, res, err := s.Write(ctx, []Change{
+		{schema.Engagement, eng, schema.KindSet, "title", "Market day"},
+		{schema.Engagement, eng, schema.KindSet, "team", "team-a"},
+		{schema.Conversation, conv, schema.KindSet, "engagement", eng},
+		{schema.Conversation, conv, schema.KindAdd, "themes", "transport"},
+		{schema.Conversation, conv, schema.KindAdd, "themes", "language"},
+		{schema.Conversation, conv, schema.KindAppend, "notes", "first"},
+	}, ApplyOptions{Team: "team-a"})
+	if err != nil || res.Accepted != 6 {
+		t.Fatalf("write: %v %+v", err, res)
+	}
+	if ops[0].Counter != 1 || ops[5].Counter != 6 {
+		t.Fatalf("counters %d..%d", ops[0].Counter, ops[5].Counter)
+	}
+	if _, _, err := s.Write(ctx, []Change{{schema.Conversation, conv, schema.KindRemove, "themes", "transport"}}, ApplyOptions{Team: "team-a"}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Get(ctx, RecordKey{schema.Conversation, conv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(r.Fields["themes"]); got != `["language"]` {
+		t.Fatalf("themes = %s", got)
+	}
+	if r.Team != "team-a" {
+		t.Fatalf("team = %q", r.Team)
+	}
+
+	t.Run("ErrRejectedStoresNothing", func(t *testing.T) {
+		before, _ := s.CountOps(ctx)
+		_, _, err := s.Write(ctx, []Change{
+			{schema.Conversation, conv, schema.KindAppend, "notes", "second"},
+			{schema.Engagement, eng, schema.KindSet, "venue_type", "spaceship"},
+		}, ApplyOptions{})
+		var rej *RejectedError
+		if !asErr(err, &rej) || rej.Rejected[0].Code != schema.CodeInvalidEnum {
+			t.Fatalf("err = %v", err)
+		}
+		after, _ := s.CountOps(ctx)
+		if after != before {
+			t.Fatalf("ops %d -> %d after a rejected batch", before, after)
+		}
+		// and the counter was not used up
+		ops, _, err := s.Write(ctx, []Change{{schema.Conversation, conv, schema.KindAppend, "notes", "third"}}, ApplyOptions{})
+		if err != nil || ops[0].Counter != 8 {
+			t.Fatalf("counter after rollback = %d, %v", ops[0].Counter, err)
+		}
+	})
+
+	t.Run("PullMatchesHash", func(t *testing.T) {
+		hub := MustOpen(t, fixedWall(t0+1000))
+		all, err := s.OpsFrom(ctx, "tablet-1", 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := hub.Apply(ctx, all, ApplyOptions{Hub: true, Teams: []string{"team-a"}, Team: "team-a", OnlyNode: "tablet-1"}); err != nil {
+			t.Fatal(err)
+		}
+		fresh := MustOpen(t, fixedWall(t0))
+		var cursor int64
+		for {
+			page, err := hub.Pull(ctx, []string{"team-a"}, cursor, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fresh.Apply(ctx, page.Ops, ApplyOptions{Team: "team-a"}); err != nil {
+				t.Fatal(err)
+			}
+			cursor = page.Cursor
+			if !page.More {
+				break
+			}
+		}
+		h1, n1, _ := s.StateHash(ctx, nil)
+		h2, n2, _ := hub.StateHash(ctx, []string{"team-a"})
+		h3, n3, _ := fresh.StateHash(ctx, nil)
+		if h1 != h2 || h2 != h3 || n1 != 2 || n2 != n1 || n3 != n1 {
+			t.Fatalf("hashes %s/%d %s/%d %s/%d", h1, n1, h2, n2, h3, n3)
+		}
+		if h, _, _ := hub.StateHash(ctx, []string{"team-b"}); h == h2 {
+			t.Fatal("another team's hash should differ")
+		}
+	})
+}
+
+func asErr[T error](err error, target *T) bool {
+	e, ok := err.(T)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+// The store merges exactly like the in-memory replica, whatever the batching.
+func TestPropertyStoreMatchesMemory(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		reps := make([]*simReplica, rapid.IntRange(2, 6).Draw(rt, "replicas"))
+		for i := range reps {
+			reps[i] = newSimReplica(i, 0)
+		}
+		byNode := simulate(rt, reps)
+		mem := newSimReplica(100, 0)
+		deliver(rt, "mem", byNode, mustApply(rt, mem.mem))
+		s := MustOpen(t, fixedWall(t0))
+		deliver(rt, "sql", byNode, func(ops []Op) {
+			res, err := s.Apply(context.Background(), ops, ApplyOptions{})
+			if err != nil || len(res.Rejected) > 0 {
+				rt.Fatalf("apply: %v %+v", err, res.Rejected)
+			}
+		})
+		h, _, err := s.StateHash(context.Background(), nil)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		if want := mem.mem.Hash(); h != want {
+			rt.Fatalf("store hash %s, memory %s", h, want)
+		}
+		// Erased records' ops are purged from the log.
+		for k := range erasedKeys(byNode) {
+			hist, _ := s.History(context.Background(), k)
+			if len(hist) != 0 {
+				rt.Fatalf("erased %v still has %d ops", k, len(hist))
+			}
+		}
+	})
+}
+
+func TestValueCanonical(t *testing.T) {
+	op := Op{Node: "n", Counter: 1, TS: t0, Collection: "conversation", Record: simConvs[0], Kind: "set", Field: "x", Value: json.RawMessage(` {"b": 1, "a": "<&>"} `)}
+	if err := op.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if string(op.Value) != `{"a":"<&>","b":1}` {
+		t.Fatalf("canonical = %s", op.Value)
+	}
+}
