@@ -296,17 +296,31 @@ type Change struct {
 // returns a *RejectedError. A remove observes every add of the element this replica
 // holds, so a concurrent add elsewhere still wins.
 func (s *Store) Write(ctx context.Context, changes []Change, opt ApplyOptions) ([]Op, Result, error) {
+	return s.WriteAs(ctx, "", changes, opt)
+}
+
+// WriteAs is Write with ops of another node than the replica's own: the hub writes a
+// coordinator's changes under that person's node, so the history shows who made them.
+// Each node's counter is kept in meta, so counters never repeat even after a purge.
+func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt ApplyOptions) ([]Op, Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	counterKey := metaCounter
+	if node != "" {
+		counterKey = metaCounter + ":" + node
+	}
 	res, ops, err := s.applyLocked(ctx, opt, func(t *sqlTxn) ([]Op, error) {
-		node, ok, err := s.meta(t.tx, metaNode)
-		if err != nil {
-			return nil, err
+		if node == "" {
+			own, ok, err := s.meta(t.tx, metaNode)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, errors.New("syncengine: replica has no node id (not enrolled)")
+			}
+			node = own
 		}
-		if !ok {
-			return nil, errors.New("syncengine: replica has no node id (not enrolled)")
-		}
-		cv, _, err := s.meta(t.tx, metaCounter)
+		cv, _, err := s.meta(t.tx, counterKey)
 		if err != nil {
 			return nil, err
 		}
@@ -333,7 +347,7 @@ func (s *Store) Write(ctx context.Context, changes []Change, opt ApplyOptions) (
 			}
 			ops = append(ops, op)
 		}
-		_, err = t.tx.Exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, metaCounter, strconv.FormatUint(counter, 10))
+		_, err = t.tx.Exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, counterKey, strconv.FormatUint(counter, 10))
 		return ops, err
 	}, true)
 	return ops, res, err
