@@ -318,3 +318,11 @@ func (s *Store) IsErased(ctx context.Context, k RecordKey) (bool, error) {
 	}
 	return r.Erased, err
 }
+
+// MaxSeq is the highest ingest sequence committed so far (ops and erasures), 0 for an
+// empty store: the hub's high-water mark, encoded with EncodeCursor.
+func (s *Store) MaxSeq(ctx context.Context) (int64, error) {
+	var top int64
+	err := s.r.QueryRowContext(ctx, `SELECT max(coalesce((SELECT max(seq) FROM ops), 0), coalesce((SELECT max(erased_seq) FROM records), 0))`).Scan(&top)
+	return top, err
+}
