@@ -44,8 +44,8 @@ type Device struct {
 	store *syncengine.Store
 	wiped bool
 
-	syncMu sync.Mutex  // one sync at a time
-	authMu sync.Mutex  // one token refresh at a time
+	syncMu sync.Mutex         // one sync at a time
+	authMu sync.Mutex         // one token refresh at a time
 	hook   func(string) error // test hook: crash points inside Sync
 }
 
