@@ -54,10 +54,27 @@ var Kinds = []string{KindSet, KindAdd, KindRemove, KindAppend, KindDelete, KindW
 // MaxValueBytes bounds one op's value: a long answer fits, a pasted book does not.
 const MaxValueBytes = 64 << 10
 
-var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-// ValidRecordID reports whether id is a UUID (devices make UUIDv7 ids).
-func ValidRecordID(id string) bool { return uuidRE.MatchString(id) }
+// ValidRecordID reports whether id is a UUID in its 36-character text form (devices make
+// UUIDv7 ids). Written out by hand: it runs for every op ingested.
+func ValidRecordID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // bcp47RE is the shape of a language tag; matching against supported languages is done
 // elsewhere with golang.org/x/text.
@@ -66,7 +83,26 @@ var bcp47RE = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
 // ValidLocale reports whether s looks like a BCP 47 language tag.
 func ValidLocale(s string) bool { return len(s) <= 35 && bcp47RE.MatchString(s) }
 
-var fieldNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[A-Za-z0-9_-]+)?$`)
+// validFieldName: snake_case, optionally with one ".suffix" (answer.<prompt_id>,
+// summary.<locale>). By hand for the same reason as ValidRecordID.
+func validFieldName(f string) bool {
+	if f == "" || len(f) > 128 || f[0] < 'a' || f[0] > 'z' {
+		return false
+	}
+	dot := false
+	for i := 1; i < len(f); i++ {
+		c := f[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_':
+		case c == '.' && !dot && i < len(f)-1:
+			dot = true
+		case dot && (c >= 'A' && c <= 'Z' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // ValidateChange checks one op's kind, field and value against the collection's schema.
 // value is the decoded JSON value (nil when absent). Fields the protocol does not list are
@@ -93,7 +129,7 @@ func ValidateChange(collection, kind, field string, value any, hasValue bool) *E
 	if field == "" {
 		return errf(CodeRequired, "field", "%s needs a field", kind)
 	}
-	if len(field) > 128 || !fieldNameRE.MatchString(field) {
+	if !validFieldName(field) {
 		return errf(CodeInvalidField, "field", "field name %q is not snake_case", field)
 	}
 	if !hasValue && kind != KindSet {

@@ -19,6 +19,7 @@ type row struct {
 	erased bool
 	isNew  bool // not yet stored
 	dirty  bool
+	seqs   []int64 // the SQLite store's seqs of this record's ops
 }
 
 // txn is what the merge needs from a replica's storage for one batch. Implementations
@@ -211,6 +212,11 @@ func (b *batch) one(op *Op) error {
 		b.clock.Observe(op.TS, op.TC)
 	}
 
+	if r.state.erasedField(op.Field, op.Stamp()) {
+		// Written before a withdrawal that erased the field: discarded, never stored.
+		b.res.Accepted++
+		return nil
+	}
 	stored, dup, err := b.t.insertOp(op, r)
 	if err != nil {
 		return err
@@ -372,18 +378,69 @@ func (b *batch) erase(r *row) error {
 }
 
 // restamp takes the hub's copy of an op this replica already holds and rebuilds the
-// record from its ops, since the op's place in the order changed.
+// record from its ops, since the op's place in the order changed. A restamped withdrawal
+// moves the cut it made in its participants' fields, so those are recomputed too.
 func (b *batch) restamp(op *Op, r *row) error {
 	if err := b.t.replaceOp(op); err != nil {
 		return err
 	}
+	if err := b.rebuild(r, r.state.ErasedBefore); err != nil {
+		return err
+	}
+	if op.Kind != schema.KindWithdraw {
+		return nil
+	}
+	parts, err := b.t.refsFrom(refParticipantOf, r)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		pr, err := b.t.load(RecordKey{schema.Participant, p})
+		if err != nil {
+			return err
+		}
+		if pr == nil || pr.erased {
+			continue
+		}
+		consents, err := b.t.refsTo(refParticipantOf, p)
+		if err != nil {
+			return err
+		}
+		var cut Stamp
+		for _, ck := range consents {
+			c, err := b.t.load(ck)
+			if err != nil {
+				return err
+			}
+			if c != nil && c.state.Withdrawn && cut.Less(c.state.WithdrawnAt) {
+				cut = c.state.WithdrawnAt
+			}
+		}
+		var cuts map[string]Stamp
+		if !cut.IsZero() {
+			cuts = map[string]Stamp{}
+			for _, f := range erasableFields {
+				cuts[f] = cut
+			}
+		}
+		if err := b.rebuild(pr, cuts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuild recomputes a record's state from its stored ops under the given field cuts
+// (which come from other records, so they are passed in rather than rebuilt).
+func (b *batch) rebuild(r *row, cuts map[string]Stamp) error {
 	ops, err := b.t.opsOf(r)
 	if err != nil {
 		return err
 	}
-	// Field cuts come from other records (a consent's withdrawal), so they carry over;
-	// everything else is rebuilt from this record's own ops.
-	fresh := &State{ErasedBefore: r.state.ErasedBefore}
+	fresh := &State{}
+	if len(cuts) > 0 {
+		fresh.ErasedBefore = cuts
+	}
 	for i := range ops {
 		if ops[i].Kind != schema.KindErase {
 			fresh.apply(&ops[i])

@@ -195,30 +195,24 @@ func collectionRE(s string) bool {
 	return true
 }
 
-// canonicalJSON re-encodes a JSON value with sorted object keys, no insignificant
-// whitespace, no HTML escaping and numbers kept as written.
+// canonicalJSON checks a JSON value and compacts it (no insignificant whitespace),
+// returning the decoded value for validation. Replicas store and hash the bytes the hub
+// stored, and compacting is idempotent, so every replica holds the same bytes for an op.
+// Plain strings, most values, skip the decoder.
 func canonicalJSON(raw []byte) ([]byte, any, error) {
-	// Fast path: a plain string with nothing to escape is already canonical.
 	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 && bytes.IndexByte(raw[1:n-1], '"') < 0 && utf8.Valid(raw) && noControl(raw) {
 		return raw, string(raw[1 : n-1]), nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
 	var v any
-	if err := dec.Decode(&v); err != nil {
+	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, nil, err
 	}
-	if dec.More() {
-		return nil, nil, fmt.Errorf("trailing data")
-	}
-	v = numbersToFloat(v)
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(canonNumbers(v)); err != nil {
+	buf.Grow(len(raw))
+	if err := json.Compact(&buf, raw); err != nil {
 		return nil, nil, err
 	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), v, nil
+	return buf.Bytes(), v, nil
 }
 
 func noControl(b []byte) bool {
@@ -229,26 +223,3 @@ func noControl(b []byte) bool {
 	}
 	return true
 }
-
-// numbersToFloat turns json.Number into float64 for validation, leaving a copy tree.
-func numbersToFloat(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if f, err := x.Float64(); err == nil {
-			return f
-		}
-		return x
-	case map[string]any:
-		for k, e := range x {
-			x[k] = numbersToFloat(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = numbersToFloat(e)
-		}
-	}
-	return v
-}
-
-// canonNumbers leaves float64 as Go's shortest round-trip form, which is deterministic.
-func canonNumbers(v any) any { return v }

@@ -233,21 +233,19 @@ func (s *Store) Scan(ctx context.Context, collection string, teams []string, fn 
 
 // History lists a record's ops in (ts, tc, node) order: who changed what, when.
 func (s *Store) History(ctx context.Context, k RecordKey) ([]Op, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+opColumns+` FROM ops o JOIN nodes n ON n.nid = o.nid JOIN records r ON r.rid = o.rid
-		WHERE r.collection = ? AND r.id = ? ORDER BY o.ts, o.tc, n.node`, k.Collection, k.Record)
+	var seqs []byte
+	err := s.r.QueryRowContext(ctx, `SELECT seqs FROM records WHERE collection = ? AND id = ?`, k.Collection, k.Record).Scan(&seqs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return []Op{}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Op{}
-	for rows.Next() {
-		op, err := scanOp(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, op)
+	ops, err := readOps(s.r, decodeSeqs(seqs), "o.ts, o.tc, n.node")
+	if ops == nil && err == nil {
+		ops = []Op{}
 	}
-	return out, rows.Err()
+	return ops, err
 }
 
 // OpsFrom lists a node's ops with counter above after, in counter order: what a device

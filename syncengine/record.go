@@ -88,7 +88,9 @@ func (s *State) apply(op *Op) {
 	case schema.KindErase:
 		return // handled by the replica: the whole record goes
 	}
-	if s.LastWrite.Less(st) {
+	// Writes to fields a withdrawal can erase don't count against a delete: otherwise a
+	// replica that saw them before they were purged would disagree with one that never did.
+	if s.LastWrite.Less(st) && !erasable(op.Collection, op.Field) {
 		s.LastWrite = st
 	}
 	if s.erasedField(op.Field, st) {
@@ -138,6 +140,10 @@ func (s *State) apply(op *Op) {
 		log[i] = entry{V: op.Value, S: st}
 		s.Logs[op.Field] = log
 	}
+}
+
+func erasable(collection, field string) bool {
+	return collection == schema.Participant && schema.ErasedOnWithdrawal(collection, field)
 }
 
 // eraseFields drops the named fields' values written at or before cut, and remembers the

@@ -2,6 +2,7 @@ package syncengine
 
 import (
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,13 +17,16 @@ type sqlTxn struct {
 	rows map[RecordKey]*row
 	rids map[*row]int64
 	ins  *sql.Stmt
+	sel  *sql.Stmt
 	// touched records in first-touch order, so flush writes deterministically
 	order []*row
 }
 
 func (t *sqlTxn) close() {
-	if t.ins != nil {
-		t.ins.Close()
+	for _, st := range []*sql.Stmt{t.ins, t.sel} {
+		if st != nil {
+			st.Close()
+		}
 	}
 }
 
@@ -47,17 +51,24 @@ func (t *sqlTxn) load(k RecordKey) (*row, error) {
 		team  string
 		state []byte
 		eseq  sql.NullInt64
+		seqs  []byte
 	)
-	err := t.tx.QueryRow(`SELECT rid, team, state, erased_seq FROM records WHERE collection = ? AND id = ?`, k.Collection, k.Record).Scan(&rid, &team, &state, &eseq)
+	if t.sel == nil {
+		var err error
+		if t.sel, err = t.tx.Prepare(`SELECT rid, team, state, erased_seq, seqs FROM records WHERE collection = ? AND id = ?`); err != nil {
+			return nil, err
+		}
+	}
+	err := t.sel.QueryRow(k.Collection, k.Record).Scan(&rid, &team, &state, &eseq, &seqs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	r := &row{key: k, team: team, state: &State{}, erased: eseq.Valid}
+	r := &row{key: k, team: team, state: &State{}, erased: eseq.Valid, seqs: decodeSeqs(seqs)}
 	if len(state) > 0 {
-		if err := json.Unmarshal(state, r.state); err != nil {
+		if err := decodeState(state, r.state); err != nil {
 			return nil, fmt.Errorf("record %s/%s: corrupt state: %w", k.Collection, k.Record, err)
 		}
 	}
@@ -123,6 +134,8 @@ func (t *sqlTxn) insertOp(op *Op, r *row) (*Op, bool, error) {
 		return nil, false, err
 	} else if n == 1 {
 		t.s.nextSeq++
+		r.seqs = append(r.seqs, seq)
+		r.dirty = true
 		return nil, false, nil
 	}
 	var stored Op
@@ -167,59 +180,36 @@ func scanOp(sc interface{ Scan(...any) error }, extra ...any) (Op, error) {
 }
 
 func (t *sqlTxn) opsOf(r *row) ([]Op, error) {
-	rows, err := t.tx.Query(`SELECT `+opColumns+` FROM ops o JOIN nodes n ON n.nid = o.nid JOIN records r ON r.rid = o.rid WHERE o.rid = ? ORDER BY o.seq`, t.rid(r))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Op
-	for rows.Next() {
-		op, err := scanOp(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, op)
-	}
-	return out, rows.Err()
+	return readOps(t.tx, r.seqs, "o.seq")
 }
 
 func (t *sqlTxn) purgeOps(r *row) error {
-	if _, err := t.tx.Exec(`DELETE FROM ops WHERE rid = ?`, t.rid(r)); err != nil {
-		return err
+	for _, seq := range r.seqs {
+		if _, err := t.tx.Exec(`DELETE FROM ops WHERE seq = ?`, seq); err != nil {
+			return err
+		}
 	}
+	r.seqs = nil
 	_, err := t.tx.Exec(`DELETE FROM refs WHERE from_rid = ?`, t.rid(r))
 	return err
 }
 
 func (t *sqlTxn) purgeFieldOps(r *row, fields []string, cut Stamp) error {
-	// Compare stamps in Go: (ts, tc, node) with node a string is awkward in SQL.
-	rows, err := t.tx.Query(`SELECT o.seq, o.ts, o.tc, n.node, o.counter FROM ops o JOIN nodes n ON n.nid = o.nid WHERE o.rid = ? AND o.field IN (`+placeholders(len(fields))+`)`,
-		append([]any{t.rid(r)}, anys(fields)...)...)
+	ops, err := readOps(t.tx, r.seqs, "o.seq")
 	if err != nil {
 		return err
 	}
-	var doomed []int64
-	for rows.Next() {
-		var seq, tc int64
-		var st Stamp
-		if err := rows.Scan(&seq, &st.TS, &tc, &st.Node, &st.Counter); err != nil {
-			rows.Close()
-			return err
+	kept := r.seqs[:0:0]
+	for i, op := range ops {
+		if containsAny(fields, op.Field) && !cut.Less(op.Stamp()) {
+			if _, err := t.tx.Exec(`DELETE FROM ops WHERE seq = ?`, r.seqs[i]); err != nil {
+				return err
+			}
+			continue
 		}
-		st.TC = uint32(tc)
-		if !cut.Less(st) {
-			doomed = append(doomed, seq)
-		}
+		kept = append(kept, r.seqs[i])
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, seq := range doomed {
-		if _, err := t.tx.Exec(`DELETE FROM ops WHERE seq = ?`, seq); err != nil {
-			return err
-		}
-	}
+	r.seqs, r.dirty = kept, true
 	return nil
 }
 
@@ -301,10 +291,11 @@ func (t *sqlTxn) observedAdds(k RecordKey, field string, value json.RawMessage) 
 
 // flush writes every touched record once, and the clock.
 func (t *sqlTxn) flush() error {
-	stmt, err := t.tx.Prepare(`INSERT INTO records (rid, collection, id, team, state, view, deleted, withdrawn, updated_ts, erased_seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	stmt, err := t.tx.Prepare(`INSERT INTO records (rid, collection, id, team, state, view, deleted, withdrawn, updated_ts, erased_seq, seqs)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (rid) DO UPDATE SET state = excluded.state, view = excluded.view, deleted = excluded.deleted,
-			withdrawn = excluded.withdrawn, updated_ts = excluded.updated_ts, erased_seq = coalesce(records.erased_seq, excluded.erased_seq)`)
+			withdrawn = excluded.withdrawn, updated_ts = excluded.updated_ts, erased_seq = coalesce(records.erased_seq, excluded.erased_seq),
+			seqs = excluded.seqs`)
 	if err != nil {
 		return err
 	}
@@ -320,15 +311,11 @@ func (t *sqlTxn) flush() error {
 			eseq = t.s.nextSeq
 			t.s.nextSeq++
 		} else {
-			if state, err = json.Marshal(r.state); err != nil {
-				return err
-			}
-			if !r.state.Empty() {
-				view = EncodeView(r.state.View())
-			}
+			state = encodeState(r.state)
+			view = r.state.visibleView()
 			deleted, withdrawn = r.state.Deleted(), r.state.Withdrawn
 		}
-		if _, err := stmt.Exec(t.rid(r), r.key.Collection, r.key.Record, r.team, state, view, deleted, withdrawn, r.state.UpdatedTS, eseq); err != nil {
+		if _, err := stmt.Exec(t.rid(r), r.key.Collection, r.key.Record, r.team, state, view, deleted, withdrawn, r.state.UpdatedTS, eseq, encodeSeqs(r.seqs)); err != nil {
 			return err
 		}
 	}
@@ -355,6 +342,66 @@ func anys(xs []string) []any {
 	out := make([]any, len(xs))
 	for i, x := range xs {
 		out[i] = x
+	}
+	return out
+}
+
+// readOps reads ops by seq, in the order given by orderBy.
+func readOps(q interface {
+	Query(string, ...any) (*sql.Rows, error)
+}, seqs []int64, orderBy string) ([]Op, error) {
+	var out []Op
+	for start := 0; start < len(seqs); start += 500 {
+		chunk := seqs[start:min(start+500, len(seqs))]
+		args := make([]any, len(chunk))
+		for i, s := range chunk {
+			args[i] = s
+		}
+		rows, err := q.Query(`SELECT `+opColumns+` FROM ops o JOIN nodes n ON n.nid = o.nid JOIN records r ON r.rid = o.rid
+			WHERE o.seq IN (`+placeholders(len(chunk))+`) ORDER BY `+orderBy, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			op, err := scanOp(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, op)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func encodeSeqs(seqs []int64) []byte {
+	if len(seqs) == 0 {
+		return nil
+	}
+	b := make([]byte, 0, len(seqs)*3)
+	prev := int64(0)
+	for _, s := range seqs {
+		b = binary.AppendVarint(b, s-prev) // deltas: seqs of one record are close together
+		prev = s
+	}
+	return b
+}
+
+func decodeSeqs(b []byte) []int64 {
+	var out []int64
+	prev := int64(0)
+	for len(b) > 0 {
+		d, n := binary.Varint(b)
+		if n <= 0 {
+			break
+		}
+		prev += d
+		out = append(out, prev)
+		b = b[n:]
 	}
 	return out
 }

@@ -167,7 +167,7 @@ func TestValueCanonical(t *testing.T) {
 	if err := op.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if string(op.Value) != `{"a":"<&>","b":1}` {
+	if string(op.Value) != `{"b":1,"a":"<&>"}` {
 		t.Fatalf("canonical = %s", op.Value)
 	}
 }

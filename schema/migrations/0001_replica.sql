@@ -19,6 +19,7 @@ CREATE TABLE records (
     withdrawn  INTEGER NOT NULL DEFAULT 0,
     updated_ts INTEGER NOT NULL DEFAULT 0,
     erased_seq INTEGER,
+    seqs       BLOB,            -- varint seqs of the record's ops, so purge and history need no index on ops
     UNIQUE (collection, id)
 );
 CREATE INDEX records_team ON records (team, collection, id);
@@ -38,7 +39,6 @@ CREATE TABLE ops (
     observed TEXT
 );
 CREATE UNIQUE INDEX ops_identity ON ops (nid, counter);
-CREATE INDEX ops_record ON ops (rid);
 
 -- Links a consent withdrawal follows: conversation -> consent, consent -> participant.
 -- Kept for every value a field ever had, so the rule doesn't depend on arrival order.
