@@ -19,7 +19,7 @@ import (
 
 // Sentinel errors. The API maps each one to a stable error code.
 var (
-	ErrNotFound = errors.New("store: not found")     // no such entity
+	ErrNotFound = errors.New("store: not found")      // no such entity
 	ErrConflict = errors.New("store: already exists") // a unique name or email is taken
 	ErrUsed     = errors.New("store: already used")   // a one-use enrolment code was used
 	ErrExpired  = errors.New("store: expired")        // a code or token is past its expiry
@@ -169,10 +169,12 @@ type Auth interface {
 	// CreateRefreshToken stores a new token (a login starts a family).
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 	// RotateRefreshToken marks the token with hash oldHash used at now and stores next
-	// in the same family, in one transaction, returning the old token. ErrNotFound for an
-	// unknown token; ErrExpired; ErrRevoked if its family or device was revoked; ErrReused
-	// if it was already used, in which case the family is revoked and, for a device, the
-	// device too (committed even though an error is returned).
+	// (only its Hash is taken) in the same family, for the same subject and with the same
+	// lifetime as the old link, in one transaction; it returns the old token, also (as far
+	// as it is known) with an error. ErrNotFound for an unknown token; ErrExpired;
+	// ErrRevoked if its family or device was revoked; ErrReused if it was already used, in
+	// which case the family is revoked and, for a device, the device too (committed even
+	// though an error is returned).
 	RotateRefreshToken(ctx context.Context, oldHash string, now int64, next RefreshToken) (RefreshToken, error)
 
 	// NodeOwner names who writes under an op node: a user or a device. ok is false for

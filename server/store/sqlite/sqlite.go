@@ -471,10 +471,11 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now int64,
 			return err
 		}
 		next.SubjectKind, next.SubjectID, next.Family = old.SubjectKind, old.SubjectID, old.Family
+		next.CreatedAt, next.ExpiresAt = now, now+(old.ExpiresAt-old.CreatedAt)
 		return insertToken(tx, next)
 	})
 	if err != nil {
-		return store.RefreshToken{}, err
+		return old, err
 	}
 	if reused {
 		return old, store.ErrReused

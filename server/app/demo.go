@@ -1,0 +1,140 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fieldnotes/fieldnotes/locales"
+	"github.com/fieldnotes/fieldnotes/schema"
+	"github.com/fieldnotes/fieldnotes/server/api"
+	"github.com/fieldnotes/fieldnotes/server/auth"
+	"github.com/fieldnotes/fieldnotes/server/store"
+	"github.com/fieldnotes/fieldnotes/server/store/sqlite"
+	"github.com/fieldnotes/fieldnotes/syncengine"
+	"github.com/rs/zerolog"
+)
+
+// DemoInfo is <data>/demo.json, exactly as docs/PROTOCOL.md gives it.
+type DemoInfo struct {
+	Team        string `json:"team"`
+	Coordinator struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	} `json:"coordinator"`
+	EnrolmentCode string `json:"enrolment_code"`
+	EngagementID  string `json:"engagement_id"`
+}
+
+const (
+	demoTeam     = "demo"
+	demoEmail    = "coordinator@demo.fieldnotes.local"
+	demoCodeTTL  = 24 * time.Hour
+	demoFileName = "demo.json"
+)
+
+// seedDemo seeds the demo on a data directory that has none, or reads the existing
+// demo.json.
+func seedDemo(ctx context.Context, st *sqlite.DB, cfg Config, log zerolog.Logger) (*DemoInfo, error) {
+	path := filepath.Join(cfg.Data, demoFileName)
+	if b, err := os.ReadFile(path); err == nil {
+		var info DemoInfo
+		if err := json.Unmarshal(b, &info); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		log.Info().Msg("demo already seeded; using " + path)
+		return &info, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if _, err := st.Team(ctx, demoTeam); err == nil {
+		return nil, fmt.Errorf("team %q exists but %s does not: use an empty data directory for --demo", demoTeam, path)
+	}
+
+	now := cfg.Now()
+	if err := st.CreateTeam(ctx, store.Team{Name: demoTeam, CreatedAt: now.UnixMilli()}); err != nil {
+		return nil, err
+	}
+	password := auth.NewSecret()[:16]
+	coord, err := api.NewUser(demoEmail, password, store.RoleCoordinator, []string{demoTeam}, cfg.Argon2, now.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	if err := st.CreateUser(ctx, coord); err != nil {
+		return nil, err
+	}
+
+	eng := auth.NewID()
+	set := func(field string, v any) syncengine.Change {
+		return syncengine.Change{Collection: schema.Engagement, Record: eng, Kind: schema.KindSet, Field: field, Value: v}
+	}
+	set0 := locales.CommunityConversation
+	version := 1
+	if ps, ok := locales.BuiltinPromptSet(locales.CommunityConversation); ok {
+		set0, version = ps.ID, ps.Version
+	}
+	changes := []syncengine.Change{
+		set("team", demoTeam),
+		set("title", "Community health conversation"),
+		set("topic", "Access to local NHS services"),
+		set("venue_type", "community_centre"),
+		set("venue_name", "Sparkhill Community Centre"),
+		set("area", "B11"),
+		set("starts_at", now.UnixMilli()),
+		set("prompt_set", set0),
+		set("prompt_set_version", version),
+	}
+	for _, l := range []string{"en", "pa", "ur", "pl", "cy", "bn", "so"} {
+		changes = append(changes, syncengine.Change{Collection: schema.Engagement, Record: eng, Kind: schema.KindAdd, Field: "languages", Value: l})
+	}
+	if _, _, err := st.WriteAs(ctx, coord.NodeID, changes, syncengine.ApplyOptions{Hub: true, Teams: []string{demoTeam}, Team: demoTeam}); err != nil {
+		return nil, fmt.Errorf("engagement: %w", err)
+	}
+	code, _, err := api.IssueEnrolmentCode(ctx, st, demoTeam, "demo tablet", coord.ID, now, demoCodeTTL)
+	if err != nil {
+		return nil, err
+	}
+
+	info := &DemoInfo{Team: demoTeam, EnrolmentCode: code, EngagementID: eng}
+	info.Coordinator.Email, info.Coordinator.Password = demoEmail, password
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return nil, err
+	}
+	log.Info().Str("team", demoTeam).Str("engagement", eng).Msg("demo seeded")
+	return info, nil
+}
+
+func printDemo(w io.Writer, url, data string, d *DemoInfo) {
+	fmt.Fprintf(w, `
+Fieldnotes demo
+  team            %s
+  coordinator     %s
+  password        %s
+  enrolment code  %s   (one use, valid %s from seeding)
+  engagement      %s
+  written to      %s
+
+Log in as the coordinator:
+  curl -s %s/v1/auth/login -H 'Content-Type: application/json' \
+    -d '{"email":"%s","password":"%s"}'
+
+Enrol a tablet with the code, then record and sync from the CLI:
+  go run ./client-sdk/cmd/fieldnotes enrol --server %s --code %s
+
+More codes (with the coordinator's access token):
+  curl -s %s/v1/devices/enrolment-codes -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -d '{"team":"%s","label":"tablet 2"}'
+
+API description: %s/v1/openapi.json
+`, d.Team, d.Coordinator.Email, d.Coordinator.Password, d.EnrolmentCode, demoCodeTTL, d.EngagementID,
+		filepath.Join(data, demoFileName), url, d.Coordinator.Email, d.Coordinator.Password, url, d.EnrolmentCode, url, d.Team, url)
+}
