@@ -2,8 +2,6 @@ package sdk
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"slices"
 
 	"github.com/fieldnotes/fieldnotes/locales"
@@ -22,7 +20,7 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // write stamps changes as this device and commits them in one transaction.
 func (d *Device) write(ctx context.Context, s *syncengine.Store, changes []change) error {
-	node, team, err := s.Identity()
+	node, team, err := d.identity(s)
 	if err != nil {
 		return fromStore(err)
 	}
@@ -64,7 +62,7 @@ func (d *Device) StartEngagement(ctx context.Context, in EngagementInput) (strin
 	}
 	id := newID()
 	err := d.use(func(s *syncengine.Store) error {
-		_, team, err := s.Identity()
+		_, team, err := d.identity(s)
 		if err != nil {
 			return err
 		}
@@ -341,17 +339,9 @@ func (d *Device) conversationWrite(ctx context.Context, conversation string, cs 
 // then writes what build returns, in one transaction.
 func (d *Device) useConversation(ctx context.Context, conversation string, build func(*syncengine.Store) []change) error {
 	return d.use(func(s *syncengine.Store) error {
-		r, err := s.Get(ctx, syncengine.RecordKey{Collection: schema.Conversation, Record: conversation})
+		consent, err := d.conversationConsent(ctx, s, conversation)
 		if err != nil {
-			return fromStore(err)
-		}
-		if r.Erased {
-			// Only a withdrawal erases on a device (directly or from the server).
-			return &Error{Code: CodeConsentWithdrawn, Field: "conversation"}
-		}
-		var consent string
-		if raw, ok := r.Fields["consent"]; ok {
-			json.Unmarshal(raw, &consent)
+			return err
 		}
 		if _, err := d.checkConsent(ctx, s, consent, schema.ScopeRecordViews); err != nil {
 			return err
@@ -436,6 +426,7 @@ func (d *Device) WithdrawConsent(ctx context.Context, consent, reason string) er
 		if reason != "" {
 			ch.Value = reason
 		}
+		defer d.cache.invalidate()
 		return d.write(ctx, s, []change{ch})
 	})
 }
@@ -445,15 +436,11 @@ func (d *Device) checkConsent(ctx context.Context, s *syncengine.Store, id, scop
 	if id == "" {
 		return Consent{}, &Error{Code: CodeConsentRequired}
 	}
-	r, err := s.Get(ctx, syncengine.RecordKey{Collection: schema.Consent, Record: id})
-	if errors.Is(err, syncengine.ErrNotFound) {
-		return Consent{}, &Error{Code: CodeConsentRequired, Field: "consent"}
-	}
+	c, err := d.loadConsent(ctx, s, id)
 	if err != nil {
-		return Consent{}, fromStore(err)
+		return c, err
 	}
-	c := consentFrom(r)
-	if c.Withdrawn || r.Erased {
+	if c.Withdrawn {
 		return c, &Error{Code: CodeConsentWithdrawn, Scope: ""}
 	}
 	if !slices.Contains(c.Scopes, scope) {

@@ -53,6 +53,7 @@ func (d *Device) Enrol(ctx context.Context, serverURL, code, label string) (Iden
 		}); err != nil {
 			return err
 		}
+		defer d.cache.forgetIdentity()
 		return s.SetIdentity(ctx, res.NodeID, res.Team)
 	})
 	if err != nil {

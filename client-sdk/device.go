@@ -32,7 +32,7 @@ const (
 	metaRejected     = "sdk.rejected"
 	metaEngineCount  = "counter" // syncengine's own op counter for this node (read only)
 	defaultBatch     = 500
-	defaultPageLimit = 2000
+	defaultPageLimit = 5000
 )
 
 // Device is one tablet's Fieldnotes: its store, identity and sync client. Its methods
@@ -47,6 +47,7 @@ type Device struct {
 	syncMu sync.Mutex         // one sync at a time
 	authMu sync.Mutex         // one token refresh at a time
 	hook   func(string) error // test hook: crash points inside Sync
+	cache  cache
 }
 
 type options struct {
@@ -168,6 +169,8 @@ func (d *Device) wipe() error {
 		return nil
 	}
 	d.wiped = true
+	d.cache.forgetIdentity()
+	d.cache.invalidate()
 	var errs []error
 	if d.store != nil {
 		errs = append(errs, d.store.Close())
@@ -226,6 +229,7 @@ func (d *Device) Identity() (Identity, error) {
 // SetLocalIdentity gives an unenrolled device a node id and team without a server: for
 // demos, tests and a device that is enrolled some other way.
 func (d *Device) SetLocalIdentity(ctx context.Context, node, team string) error {
+	defer d.cache.forgetIdentity()
 	return d.use(func(s *syncengine.Store) error { return s.SetIdentity(ctx, node, team) })
 }
 

@@ -251,3 +251,10 @@ func (h *testHub) Hash(tb testing.TB) string {
 }
 
 func runtime_Gosched() { runtime.Gosched() }
+
+// startServer serves h on a loopback httptest server (benchmarks build the hub by hand).
+func startServer(tb testing.TB, _ *http.Server, h *testHub) *httptest.Server {
+	srv := httptest.NewServer(h)
+	tb.Cleanup(srv.Close)
+	return srv
+}

@@ -131,6 +131,7 @@ func (d *Device) push(ctx context.Context, id Identity, rep *SyncReport, progres
 		last := ops[len(ops)-1].Counter
 		err = d.use(func(s *syncengine.Store) error {
 			if len(res.Restamped) > 0 {
+				defer d.cache.invalidate()
 				// The hub re-clocked ops stamped too far ahead: take its copies.
 				if _, err := s.Apply(ctx, res.Restamped, syncengine.ApplyOptions{Team: id.Team}); err != nil {
 					return err
@@ -183,13 +184,38 @@ func (d *Device) pull(ctx context.Context, id Identity, rep *SyncReport, progres
 		return fromStore(err)
 	}
 	progress(Progress{Phase: PhasePull})
+	// The next page is fetched while this one is applied, so the server's work and the
+	// device's overlap. The cursor is saved only after a page is applied, so a crash
+	// anywhere still redoes at most one page.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type fetched struct {
+		page syncengine.PullResponse
+		err  error
+	}
+	fetch := func(cursor string) chan fetched {
+		ch := make(chan fetched, 1)
+		go func() {
+			var f fetched
+			q := url.Values{"cursor": {cursor}, "limit": {strconv.Itoa(d.opts.pageLimit)}}
+			f.err = d.call(ctx, http.MethodGet, "/v1/sync/pull?"+q.Encode(), nil, &f.page)
+			ch <- f
+		}()
+		return ch
+	}
+	next := fetch(cursor)
 	for {
-		q := url.Values{"cursor": {cursor}, "limit": {strconv.Itoa(d.opts.pageLimit)}}
-		var page syncengine.PullResponse
-		if err := d.call(ctx, http.MethodGet, "/v1/sync/pull?"+q.Encode(), nil, &page); err != nil {
-			return err
+		f := <-next
+		if f.err != nil {
+			return f.err
+		}
+		page := f.page
+		if page.More {
+			next = fetch(page.Cursor)
 		}
 		err := d.use(func(s *syncengine.Store) error {
+			// Pulled ops may withdraw a consent or erase a conversation.
+			defer d.cache.invalidate()
 			if len(page.Ops) > 0 {
 				res, err := s.Apply(ctx, page.Ops, syncengine.ApplyOptions{Team: id.Team})
 				if err != nil {
