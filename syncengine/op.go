@@ -207,6 +207,9 @@ func canonicalJSON(raw []byte) ([]byte, any, error) {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, nil, err
 	}
+	if bytes.IndexAny(raw, " \t\r\n") < 0 {
+		return raw, v, nil // valid and without whitespace: already compact
+	}
 	var buf bytes.Buffer
 	buf.Grow(len(raw))
 	if err := json.Compact(&buf, raw); err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"sort"
 )
 
 // teamFilter renders "AND r.team IN (…)" for a team list; nil means every team.
@@ -241,11 +242,16 @@ func (s *Store) History(ctx context.Context, k RecordKey) ([]Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	ops, err := readOps(s.r, decodeSeqs(seqs), "o.ts, o.tc, n.node")
-	if ops == nil && err == nil {
-		ops = []Op{}
+	sops, err := readSeqOps(s.r, decodeSeqs(seqs))
+	if err != nil {
+		return nil, err
 	}
-	return ops, err
+	ops := make([]Op, len(sops))
+	for i, so := range sops {
+		ops[i] = so.op
+	}
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Stamp().Less(ops[j].Stamp()) })
+	return ops, nil
 }
 
 // OpsFrom lists a node's ops with counter above after, in counter order: what a device

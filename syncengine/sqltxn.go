@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -16,14 +17,22 @@ type sqlTxn struct {
 	tx   *sql.Tx
 	rows map[RecordKey]*row
 	rids map[*row]int64
-	ins  *sql.Stmt
 	sel  *sql.Stmt
+	ref  *sql.Stmt
+	// New ops are numbered at once but written at flush, many rows per INSERT: one
+	// statement per op was most of ingest time. known holds the stamps of every op this
+	// batch could collide with, read up front by prefetch, so duplicates need no lookup.
+	pending   []pendingOp
+	pendingAt map[int64]int // seq -> index in pending
+	known     map[opKey]Stamp
+	fetched   map[int64]bool     // nids whose ops in this batch were prefetched
+	absent    map[RecordKey]bool // records prefetch found missing: load needs no query
 	// touched records in first-touch order, so flush writes deterministically
 	order []*row
 }
 
 func (t *sqlTxn) close() {
-	for _, st := range []*sql.Stmt{t.ins, t.sel} {
+	for _, st := range []*sql.Stmt{t.sel, t.ref} {
 		if st != nil {
 			st.Close()
 		}
@@ -46,20 +55,24 @@ func (t *sqlTxn) load(k RecordKey) (*row, error) {
 	if r, ok := t.rows[k]; ok {
 		return r, nil
 	}
+	if t.absent[k] {
+		return nil, nil
+	}
 	var (
 		rid   int64
 		team  string
 		state []byte
 		eseq  sql.NullInt64
 		seqs  []byte
+		view  []byte
 	)
 	if t.sel == nil {
 		var err error
-		if t.sel, err = t.tx.Prepare(`SELECT rid, team, state, erased_seq, seqs FROM records WHERE collection = ? AND id = ?`); err != nil {
+		if t.sel, err = t.tx.Prepare(`SELECT rid, team, state, erased_seq, seqs, view FROM records WHERE collection = ? AND id = ?`); err != nil {
 			return nil, err
 		}
 	}
-	err := t.sel.QueryRow(k.Collection, k.Record).Scan(&rid, &team, &state, &eseq, &seqs)
+	err := t.sel.QueryRow(k.Collection, k.Record).Scan(&rid, &team, &state, &eseq, &seqs, &view)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -68,7 +81,11 @@ func (t *sqlTxn) load(k RecordKey) (*row, error) {
 	}
 	r := &row{key: k, team: team, state: &State{}, erased: eseq.Valid, seqs: decodeSeqs(seqs)}
 	if len(state) > 0 {
-		if err := decodeState(state, r.state); err != nil {
+		err := decodeState(state, r.state)
+		if err == nil {
+			err = fillValues(r.state, view)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("record %s/%s: corrupt state: %w", k.Collection, k.Record, err)
 		}
 	}
@@ -76,6 +93,7 @@ func (t *sqlTxn) load(k RecordKey) (*row, error) {
 }
 
 func (t *sqlTxn) create(k RecordKey, team string) *row {
+	delete(t.absent, k)
 	rid := t.s.nextRid
 	t.s.nextRid++
 	return t.remember(&row{key: k, team: team, state: &State{}, isNew: true, dirty: true}, rid)
@@ -92,7 +110,9 @@ func (t *sqlTxn) nid(node string) (int64, error) {
 		if ierr != nil {
 			return 0, ierr
 		}
-		id, err = res.LastInsertId()
+		if id, err = res.LastInsertId(); err == nil && t.fetched != nil {
+			t.fetched[id] = true // a node new to this replica has nothing stored
+		}
 	}
 	if err != nil {
 		return 0, err
@@ -101,47 +121,162 @@ func (t *sqlTxn) nid(node string) (int64, error) {
 	return id, nil
 }
 
+type opKey struct {
+	nid     int64
+	counter uint64
+}
+
+type pendingOp struct {
+	seq, nid, rid int64
+	op            Op
+	dead          bool // purged before it was written
+}
+
+// prefetch reads the stamps of any already-stored ops that share an identity with the
+// batch's ops: one query per node and 500 counters instead of one per op.
+func (t *sqlTxn) prefetch(ops []Op) error {
+	t.known, t.fetched, t.pendingAt = make(map[opKey]Stamp, len(ops)), map[int64]bool{}, make(map[int64]int, len(ops))
+	if err := t.prefetchRecords(ops); err != nil {
+		return err
+	}
+	byNode := map[string][]any{}
+	for i := range ops {
+		byNode[ops[i].Node] = append(byNode[ops[i].Node], int64(ops[i].Counter))
+	}
+	for node, counters := range byNode {
+		nid, ok, err := t.lookupNid(node)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue // a node never seen: nothing of it is stored
+		}
+		t.fetched[nid] = true
+		for start := 0; start < len(counters); start += 500 {
+			chunk := counters[start:min(start+500, len(counters))]
+			rows, err := t.tx.Query(`SELECT counter, ts, tc FROM ops WHERE nid = ? AND counter IN (`+placeholders(len(chunk))+`)`, append([]any{nid}, chunk...)...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var c, tc int64
+				st := Stamp{Node: node}
+				if err := rows.Scan(&c, &st.TS, &tc); err != nil {
+					rows.Close()
+					return err
+				}
+				st.TC, st.Counter = uint32(tc), uint64(c)
+				t.known[opKey{nid, uint64(c)}] = st
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// prefetchRecords loads every record the batch touches, 500 per query, and notes the
+// ones that don't exist yet, so load needs no query for them.
+func (t *sqlTxn) prefetchRecords(ops []Op) error {
+	want := map[RecordKey]bool{}
+	byColl := map[string][]any{}
+	for i := range ops {
+		k := ops[i].Key()
+		if !want[k] {
+			want[k] = true
+			byColl[k.Collection] = append(byColl[k.Collection], k.Record)
+		}
+	}
+	for coll, ids := range byColl {
+		if err := t.prefetchIDs(coll, ids, want); err != nil {
+			return err
+		}
+	}
+	t.absent = want
+	return nil
+}
+
+// prefetchIDs removes from want the records of coll that exist, 500 ids per query (on
+// the (collection, id) index).
+func (t *sqlTxn) prefetchIDs(coll string, ids []any, want map[RecordKey]bool) error {
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		rows, err := t.tx.Query(`SELECT collection, id FROM records WHERE collection = ? AND id IN (`+placeholders(len(chunk))+`)`, append([]any{coll}, chunk...)...)
+		if err != nil {
+			return err
+		}
+		var found []RecordKey
+		for rows.Next() {
+			var k RecordKey
+			if err := rows.Scan(&k.Collection, &k.Record); err != nil {
+				rows.Close()
+				return err
+			}
+			found = append(found, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, k := range found {
+			delete(want, k) // exists: load reads it when the merge needs it
+		}
+	}
+	return nil
+}
+
+func (t *sqlTxn) lookupNid(node string) (int64, bool, error) {
+	if id, ok := t.s.nodes[node]; ok {
+		return id, true, nil
+	}
+	var id int64
+	err := t.tx.QueryRow(`SELECT nid FROM nodes WHERE node = ?`, node).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	t.s.nodes[node] = id
+	return id, true, nil
+}
+
 func (t *sqlTxn) insertOp(op *Op, r *row) (*Op, bool, error) {
 	nid, err := t.nid(op.Node)
 	if err != nil {
 		return nil, false, err
 	}
-	if t.ins == nil {
-		t.ins, err = t.tx.Prepare(`INSERT INTO ops (seq, nid, counter, rid, ts, tc, kind, field, value, observed)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (nid, counter) DO NOTHING`)
-		if err != nil {
+	key := opKey{nid, op.Counter}
+	st, dup := t.known[key]
+	if !dup && !t.fetched[nid] && t.known != nil {
+		// Not prefetched (a node first seen in this batch has nothing stored), but check
+		// once to be safe.
+		var ts, tc int64
+		switch err := t.tx.QueryRow(`SELECT ts, tc FROM ops WHERE nid = ? AND counter = ?`, nid, int64(op.Counter)).Scan(&ts, &tc); {
+		case err == nil:
+			st, dup = Stamp{TS: ts, TC: uint32(tc), Node: op.Node, Counter: op.Counter}, true
+		case !errors.Is(err, sql.ErrNoRows):
 			return nil, false, err
 		}
 	}
-	var observed any
-	if len(op.Observed) > 0 {
-		b, _ := json.Marshal(op.Observed)
-		observed = string(b)
-	}
-	var field, value any
-	if op.Field != "" {
-		field = op.Field
-	}
-	if len(op.Value) > 0 {
-		value = []byte(op.Value)
+	if dup {
+		stored := *op
+		stored.TS, stored.TC = st.TS, st.TC
+		return &stored, true, nil
 	}
 	seq := t.s.nextSeq
-	res, err := t.ins.Exec(seq, nid, int64(op.Counter), t.rid(r), op.TS, int64(op.TC), op.Kind, field, value, observed)
-	if err != nil {
-		return nil, false, err
+	t.s.nextSeq++
+	if t.known == nil {
+		t.known, t.fetched, t.pendingAt = map[opKey]Stamp{}, map[int64]bool{}, map[int64]int{}
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return nil, false, err
-	} else if n == 1 {
-		t.s.nextSeq++
-		r.seqs = append(r.seqs, seq)
-		r.dirty = true
-		return nil, false, nil
-	}
-	var stored Op
-	stored = *op
-	err = t.tx.QueryRow(`SELECT ts, tc FROM ops WHERE nid = ? AND counter = ?`, nid, int64(op.Counter)).Scan(&stored.TS, &stored.TC)
-	return &stored, true, err
+	t.known[key] = op.Stamp()
+	t.pendingAt[seq] = len(t.pending)
+	t.pending = append(t.pending, pendingOp{seq: seq, nid: nid, rid: t.rid(r), op: *op})
+	r.seqs = append(r.seqs, seq)
+	r.dirty = true
+	return nil, false, nil
 }
 
 func (t *sqlTxn) replaceOp(op *Op) error {
@@ -149,8 +284,101 @@ func (t *sqlTxn) replaceOp(op *Op) error {
 	if err != nil {
 		return err
 	}
+	t.known[opKey{nid, op.Counter}] = op.Stamp()
+	for i := range t.pending {
+		if p := &t.pending[i]; p.nid == nid && p.op.Counter == op.Counter {
+			p.op.TS, p.op.TC = op.TS, op.TC
+			return nil
+		}
+	}
 	_, err = t.tx.Exec(`UPDATE ops SET ts = ?, tc = ? WHERE nid = ? AND counter = ?`, op.TS, int64(op.TC), nid, int64(op.Counter))
 	return err
+}
+
+// deleteOp removes one op, written or still pending.
+func (t *sqlTxn) deleteOp(seq int64) error {
+	if i, ok := t.pendingAt[seq]; ok {
+		t.pending[i].dead = true
+		return nil
+	}
+	_, err := t.tx.Exec(`DELETE FROM ops WHERE seq = ?`, seq)
+	return err
+}
+
+// opsBySeq reads the ops with these seqs, pending or written, in seq order.
+func (t *sqlTxn) opsBySeq(seqs []int64) ([]seqOp, error) {
+	var out []seqOp
+	var stored []int64
+	for _, seq := range seqs {
+		if i, ok := t.pendingAt[seq]; ok {
+			if !t.pending[i].dead {
+				out = append(out, seqOp{seq, t.pending[i].op})
+			}
+		} else {
+			stored = append(stored, seq)
+		}
+	}
+	fromDB, err := readSeqOps(t.tx, stored)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, fromDB...)
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	return out, nil
+}
+
+// writePending inserts the batch's new ops, 100 rows per statement.
+func (t *sqlTxn) writePending() error {
+	const perStmt = 100
+	rows := make([]pendingOp, 0, len(t.pending))
+	for _, p := range t.pending {
+		if !p.dead {
+			rows = append(rows, p)
+		}
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, perStmt*10)
+	for start := 0; start < len(rows); start += perStmt {
+		chunk := rows[start:min(start+perStmt, len(rows))]
+		args = args[:0]
+		for _, p := range chunk {
+			var field, value, observed any
+			if p.op.Field != "" {
+				field = p.op.Field
+			}
+			if len(p.op.Value) > 0 {
+				value = []byte(p.op.Value)
+			}
+			if len(p.op.Observed) > 0 {
+				b, _ := json.Marshal(p.op.Observed)
+				observed = string(b)
+			}
+			args = append(args, p.seq, p.nid, int64(p.op.Counter), p.rid, p.op.TS, int64(p.op.TC), p.op.Kind, field, value, observed)
+		}
+		q := `INSERT INTO ops (seq, nid, counter, rid, ts, tc, kind, field, value, observed) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?),", len(chunk)), ",")
+		var err error
+		if len(chunk) == perStmt {
+			if full == nil {
+				if full, err = t.tx.Prepare(q); err != nil {
+					return err
+				}
+			}
+			_, err = full.Exec(args...)
+		} else {
+			_, err = t.tx.Exec(q, args...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	t.pending, t.pendingAt = nil, map[int64]int{}
+	return nil
 }
 
 const opColumns = `n.node, o.counter, o.ts, o.tc, r.collection, r.id, o.kind, o.field, o.value, o.observed`
@@ -180,12 +408,17 @@ func scanOp(sc interface{ Scan(...any) error }, extra ...any) (Op, error) {
 }
 
 func (t *sqlTxn) opsOf(r *row) ([]Op, error) {
-	return readOps(t.tx, r.seqs, "o.seq")
+	sops, err := t.opsBySeq(r.seqs)
+	out := make([]Op, len(sops))
+	for i, so := range sops {
+		out[i] = so.op
+	}
+	return out, err
 }
 
 func (t *sqlTxn) purgeOps(r *row) error {
 	for _, seq := range r.seqs {
-		if _, err := t.tx.Exec(`DELETE FROM ops WHERE seq = ?`, seq); err != nil {
+		if err := t.deleteOp(seq); err != nil {
 			return err
 		}
 	}
@@ -195,26 +428,32 @@ func (t *sqlTxn) purgeOps(r *row) error {
 }
 
 func (t *sqlTxn) purgeFieldOps(r *row, fields []string, cut Stamp) error {
-	ops, err := readOps(t.tx, r.seqs, "o.seq")
+	sops, err := t.opsBySeq(r.seqs)
 	if err != nil {
 		return err
 	}
-	kept := r.seqs[:0:0]
-	for i, op := range ops {
-		if containsAny(fields, op.Field) && !cut.Less(op.Stamp()) {
-			if _, err := t.tx.Exec(`DELETE FROM ops WHERE seq = ?`, r.seqs[i]); err != nil {
+	kept := make([]int64, 0, len(sops))
+	for _, so := range sops {
+		if containsAny(fields, so.op.Field) && !cut.Less(so.op.Stamp()) {
+			if err := t.deleteOp(so.seq); err != nil {
 				return err
 			}
 			continue
 		}
-		kept = append(kept, r.seqs[i])
+		kept = append(kept, so.seq)
 	}
 	r.seqs, r.dirty = kept, true
 	return nil
 }
 
 func (t *sqlTxn) addRef(kind string, from *row, to string) error {
-	_, err := t.tx.Exec(`INSERT INTO refs (kind, from_rid, to_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, kind, t.rid(from), to)
+	if t.ref == nil {
+		var err error
+		if t.ref, err = t.tx.Prepare(`INSERT INTO refs (kind, from_rid, to_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`); err != nil {
+			return err
+		}
+	}
+	_, err := t.ref.Exec(kind, t.rid(from), to)
 	return err
 }
 
@@ -291,6 +530,9 @@ func (t *sqlTxn) observedAdds(k RecordKey, field string, value json.RawMessage) 
 
 // flush writes every touched record once, and the clock.
 func (t *sqlTxn) flush() error {
+	if err := t.writePending(); err != nil {
+		return err
+	}
 	stmt, err := t.tx.Prepare(`INSERT INTO records (rid, collection, id, team, state, view, deleted, withdrawn, updated_ts, erased_seq, seqs)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (rid) DO UPDATE SET state = excluded.state, view = excluded.view, deleted = excluded.deleted,
@@ -346,29 +588,34 @@ func anys(xs []string) []any {
 	return out
 }
 
-// readOps reads ops by seq, in the order given by orderBy.
-func readOps(q interface {
+type seqOp struct {
+	seq int64
+	op  Op
+}
+
+// readSeqOps reads written ops by seq, in seq order.
+func readSeqOps(q interface {
 	Query(string, ...any) (*sql.Rows, error)
-}, seqs []int64, orderBy string) ([]Op, error) {
-	var out []Op
+}, seqs []int64) ([]seqOp, error) {
+	var out []seqOp
 	for start := 0; start < len(seqs); start += 500 {
 		chunk := seqs[start:min(start+500, len(seqs))]
 		args := make([]any, len(chunk))
 		for i, s := range chunk {
 			args[i] = s
 		}
-		rows, err := q.Query(`SELECT `+opColumns+` FROM ops o JOIN nodes n ON n.nid = o.nid JOIN records r ON r.rid = o.rid
-			WHERE o.seq IN (`+placeholders(len(chunk))+`) ORDER BY `+orderBy, args...)
+		rows, err := q.Query(`SELECT `+opColumns+`, o.seq FROM ops o JOIN nodes n ON n.nid = o.nid JOIN records r ON r.rid = o.rid
+			WHERE o.seq IN (`+placeholders(len(chunk))+`) ORDER BY o.seq`, args...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
-			op, err := scanOp(rows)
-			if err != nil {
+			var so seqOp
+			if so.op, err = scanOp(rows, &so.seq); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			out = append(out, op)
+			out = append(out, so)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {

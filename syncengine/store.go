@@ -257,6 +257,9 @@ func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(
 	if ops, err = prepare(t); err != nil {
 		return Result{}, nil, err
 	}
+	if err = t.prefetch(ops); err != nil {
+		return Result{}, nil, err
+	}
 	if res, err = s.engine.apply(t, ops, opt); err != nil {
 		return Result{}, nil, err
 	}
