@@ -2,7 +2,6 @@ package reports
 
 import (
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/fieldnotes/fieldnotes/schema"
@@ -75,7 +74,7 @@ func counted(v *View, f filter) []*Conversation {
 		if !f.team(c.Team) || (f.Engagement != "" && c.Engagement != f.Engagement) {
 			return
 		}
-		cons := v.Consent(c.Consent)
+		cons := v.ConsentOf(c)
 		if !cons.Valid(RecordViews) {
 			return
 		}
@@ -88,7 +87,6 @@ func counted(v *View, f filter) []*Conversation {
 		}
 		out = append(out, c)
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
@@ -103,12 +101,9 @@ func baseLang(tag string) string {
 
 // groupsOf gives the groups a conversation falls in under grouping (at least one).
 func groupsOf(v *View, grouping string, c *Conversation) []string {
-	var p *Participant
-	if c.Participant != "" {
-		p = v.Participant(c.Participant)
-	}
+	p := v.ParticipantOf(c)
 	equality := func(answer string, valid []string, roll func(string) string) []string {
-		if p == nil || !v.ParticipantCovers(p.ID, EqualityMonitoring) {
+		if p == nil || !p.Covers(EqualityMonitoring) {
 			return []string{NotRecorded}
 		}
 		switch {
@@ -127,7 +122,7 @@ func groupsOf(v *View, grouping string, c *Conversation) []string {
 		}
 		return []string{c.Engagement}
 	case ByVenueType:
-		if e := v.Engagement(c.Engagement); e != nil && slices.Contains(schema.VenueTypes, e.VenueType) {
+		if e := v.EngagementOf(c); e != nil && slices.Contains(schema.VenueTypes, e.VenueType) {
 			return []string{e.VenueType}
 		}
 		return []string{NotRecorded}
@@ -205,12 +200,12 @@ type totals [nMeasures]int
 // tally counts the population under each grouping asked for.
 func tally(v *View, convs []*Conversation, groupings []string) (totals, map[string]*table) {
 	var tot totals
-	seen := map[string]bool{}
+	seen := make(map[*Participant]bool, len(convs)/4)
 	for _, c := range convs {
 		tot[mConversations]++
 		if c.Participant != "" {
-			if !seen[c.Participant] {
-				seen[c.Participant] = true
+			if !seen[c.part] {
+				seen[c.part] = true
 				tot[mParticipants]++
 			}
 		} else {
@@ -223,7 +218,13 @@ func tally(v *View, convs []*Conversation, groupings []string) (totals, map[stri
 		for m := range t.counts {
 			t.counts[m] = map[string]int{}
 		}
-		partGroups := map[string][]string{} // participant -> groups
+		// participant -> groups; most participants fall in one group, so the first is
+		// kept inline and only extra ones allocate
+		type member struct {
+			first string
+			more  []string
+		}
+		partGroups := make(map[*Participant]*member, tot[mParticipants])
 		for _, c := range convs {
 			gs := groupsOf(v, g, c)
 			for _, grp := range gs {
@@ -241,19 +242,23 @@ func tally(v *View, convs []*Conversation, groupings []string) (totals, map[stri
 				}
 				continue
 			}
-			cur := partGroups[c.Participant]
+			cur := partGroups[c.part]
+			if cur == nil {
+				cur = &member{first: gs[0]}
+				partGroups[c.part] = cur
+			}
 			for _, grp := range gs {
-				if !slices.Contains(cur, grp) {
-					cur = append(cur, grp)
+				if grp != cur.first && !slices.Contains(cur.more, grp) {
+					cur.more = append(cur.more, grp)
 				}
 			}
-			partGroups[c.Participant] = cur
 		}
-		for _, gs := range partGroups {
-			for _, grp := range gs {
+		for _, m := range partGroups {
+			t.counts[mParticipants][m.first]++
+			for _, grp := range m.more {
 				t.counts[mParticipants][grp]++
 			}
-			if len(gs) > 1 {
+			if len(m.more) > 0 {
 				t.multi[mParticipants] = true
 			}
 		}

@@ -2,48 +2,55 @@ package reports
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/fieldnotes/fieldnotes/schema"
-	_ "modernc.org/sqlite" // driver "sqlite"
+	"github.com/fieldnotes/fieldnotes/syncengine"
 )
 
-// Index is the reports' read model of a replica store: the few fields of engagements,
+// Source is what the index reads: the server's replica (store.Replica and
+// *syncengine.Store satisfy it).
+type Source interface {
+	MaxSeq(ctx context.Context) (int64, error)
+	Pull(ctx context.Context, teams []string, cursor int64, limit int) (syncengine.PullResult, error)
+	Get(ctx context.Context, k syncengine.RecordKey) (syncengine.Record, error)
+	Scan(ctx context.Context, collection string, teams []string, fn func(syncengine.Record) error) error
+}
+
+// Index is the reports' read model of the replica: the few fields of engagements,
 // participants, consents and conversations that reports, feedback and exports need to
 // decide what may be counted or shown, kept in memory.
 //
-// It reads the store's SQLite file through its own read-only pool and never writes to
-// it. Refresh brings it up to date incrementally: every op and every erasure gets a
-// number from the store's ingest sequence, so the records touched since the last
-// refresh are exactly those with an op or an erasure numbered above the last one seen.
-// A consent withdrawal also erases fields of the participant without an op of its own,
-// so a changed consent reloads its participant too.
+// It never writes. Refresh brings it up to date incrementally: every op and every
+// erasure gets a number from the replica's ingest sequence, so the records touched since
+// the last refresh are exactly those with an op or an erasure numbered above the last one
+// seen (Pull from that cursor). A consent withdrawal also erases fields of the
+// participant without an op of its own, so a changed consent reloads its participant.
 //
-// Memory is a few hundred bytes per record of those four collections; the first
-// Refresh reads them all (a few seconds for a million ops), later ones only what
-// changed (one indexed query when nothing did).
+// Memory is a few hundred bytes per record of those four collections; the first Refresh
+// scans them all (seconds for a million ops: call Refresh at start-up to warm it), later
+// ones read only what changed (one indexed query when nothing did).
 type Index struct {
-	db *sql.DB
+	src Source
 
 	refresh sync.Mutex // one refresh at a time
 	mu      sync.RWMutex
-	mark    int64 // highest ingest number seen
+	mark    int64 // ingest cursor seen
 	eng     map[string]*Engagement
 	part    map[string]*Participant
 	cons    map[string]*Consent
 	conv    map[string]*Conversation
-	byPart  map[string][]string // participant -> consent ids
 }
 
 // Engagement is what reports need of an engagement record.
 type Engagement struct {
 	ID, Team, Title, VenueType string
+	live                       bool
 }
 
 // Participant is what reports need of a participant record.
@@ -51,6 +58,8 @@ type Participant struct {
 	ID, Team, Engagement, PreferredLocale string
 	Communities                           []string
 	Ethnicity, AgeBand                    string // "" when absent (or erased)
+	live                                  bool
+	consents                              []*Consent // sorted by id, withdrawn ones included
 }
 
 // Consent is what reports need of a consent record.
@@ -59,6 +68,7 @@ type Consent struct {
 	Scopes                            Scopes
 	Withdrawn                         bool
 	GivenAt                           int64
+	live                              bool
 }
 
 // Conversation is what reports need of a conversation record.
@@ -67,6 +77,10 @@ type Conversation struct {
 	GroupSize                                  int
 	Locales, Themes                            []string
 	StartedAt                                  int64
+	// resolved links (never nil once applied; check live through the View)
+	eng  *Engagement
+	part *Participant
+	cons *Consent
 }
 
 // Scopes is a consent's scopes as a bit set.
@@ -96,49 +110,35 @@ func (s Scopes) Has(want Scopes) bool { return s&want == want }
 
 // Valid reports whether the consent is there, not withdrawn and covers want.
 func (c *Consent) Valid(want Scopes) bool {
-	return c != nil && !c.Withdrawn && c.Scopes.Has(want)
+	return c != nil && c.live && !c.Withdrawn && c.Scopes.Has(want)
 }
 
-// OpenIndex opens a read model on the replica store file at path (read-only).
-func OpenIndex(path string) (*Index, error) {
-	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "query_only(1)"} {
-		q.Add("_pragma", p)
-	}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(4)
-	return NewIndex(db), nil
+// NewIndex makes a read model over src. Nothing is read until the first Refresh.
+func NewIndex(src Source) *Index {
+	return &Index{src: src, eng: map[string]*Engagement{}, part: map[string]*Participant{},
+		cons: map[string]*Consent{}, conv: map[string]*Conversation{}}
 }
 
-// NewIndex makes a read model over db, a read-only handle on a replica store file.
-func NewIndex(db *sql.DB) *Index {
-	return &Index{db: db, eng: map[string]*Engagement{}, part: map[string]*Participant{},
-		cons: map[string]*Consent{}, conv: map[string]*Conversation{}, byPart: map[string][]string{}}
+func isIndexed(coll string) bool {
+	return coll == schema.Engagement || coll == schema.Participant || coll == schema.Consent || coll == schema.Conversation
 }
 
-// Close closes the read-only pool.
-func (ix *Index) Close() error { return ix.db.Close() }
+type change struct {
+	rec  syncengine.Record
+	gone bool
+	v    view
+}
 
-var indexed = []string{schema.Engagement, schema.Participant, schema.Consent, schema.Conversation}
-
-// Refresh brings the index up to date with everything committed to the store.
+// Refresh brings the index up to date with everything committed to the replica.
 func (ix *Index) Refresh(ctx context.Context) error {
-	if ix.db == nil {
+	if ix.src == nil {
 		return nil // built in memory by a test
 	}
 	ix.refresh.Lock()
 	defer ix.refresh.Unlock()
-	tx, err := ix.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	top, err := ix.src.MaxSeq(ctx)
 	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var top int64
-	if err := tx.QueryRowContext(ctx, `SELECT max(coalesce((SELECT max(seq) FROM ops), 0), coalesce((SELECT max(erased_seq) FROM records), 0))`).Scan(&top); err != nil {
-		return fmt.Errorf("reports: read store: %w", err)
+		return fmt.Errorf("reports: read replica: %w", err)
 	}
 	ix.mu.RLock()
 	mark := ix.mark
@@ -146,132 +146,144 @@ func (ix *Index) Refresh(ctx context.Context) error {
 	if top == mark {
 		return nil
 	}
-	const cols = `collection, id, team, view, deleted, withdrawn, erased_seq IS NOT NULL`
-	in := `collection IN ('engagement','participant','consent','conversation')`
-	var rows *sql.Rows
-	if mark == 0 {
-		rows, err = tx.QueryContext(ctx, `SELECT `+cols+` FROM records WHERE `+in)
-	} else {
-		rows, err = tx.QueryContext(ctx, `SELECT `+cols+` FROM records WHERE `+in+` AND rid IN (SELECT rid FROM ops WHERE seq > ?1)
-			UNION ALL SELECT `+cols+` FROM records WHERE erased_seq > ?1 AND `+in, mark)
-	}
-	if err != nil {
-		return err
-	}
-	type change struct {
-		coll, id, team string
-		view           []byte
-		gone           bool
-		withdrawn      bool
-	}
 	var changes []change
-	for rows.Next() {
-		var c change
-		var deleted, erased bool
-		if err := rows.Scan(&c.coll, &c.id, &c.team, &c.view, &deleted, &c.withdrawn, &erased); err != nil {
-			rows.Close()
-			return err
-		}
-		c.gone = deleted || erased || len(c.view) == 0
-		changes = append(changes, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	// Participants of changed consents: a withdrawal erased their fields without an op.
-	var more []string
-	for _, c := range changes {
-		if c.coll == schema.Consent && !c.gone {
-			if p := jsonString(c.view, "participant"); p != "" {
-				more = append(more, p)
-			}
-		}
-	}
-	for len(more) > 0 {
-		n := min(len(more), 500)
-		batch := more[:n]
-		more = more[n:]
-		args := make([]any, 0, n+1)
-		args = append(args, schema.Participant)
-		for _, id := range batch {
-			args = append(args, id)
-		}
-		prow, err := tx.QueryContext(ctx, `SELECT `+cols+` FROM records WHERE collection = ? AND id IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
-		if err != nil {
-			return err
-		}
-		for prow.Next() {
-			var c change
-			var deleted, erased bool
-			if err := prow.Scan(&c.coll, &c.id, &c.team, &c.view, &deleted, &c.withdrawn, &erased); err != nil {
-				prow.Close()
+	if mark == 0 {
+		for _, coll := range []string{schema.Engagement, schema.Participant, schema.Consent, schema.Conversation} {
+			err := ix.src.Scan(ctx, coll, nil, func(r syncengine.Record) error {
+				changes = append(changes, change{rec: syncengine.Record{Collection: r.Collection, ID: r.ID, Team: r.Team, Withdrawn: r.Withdrawn}, v: viewOf(r.Fields)})
+				return nil
+			})
+			if err != nil {
 				return err
 			}
-			c.gone = deleted || erased || len(c.view) == 0
+		}
+	} else {
+		keys := map[syncengine.RecordKey]bool{}
+		cursor := mark
+		for {
+			page, err := ix.src.Pull(ctx, nil, cursor, 10000)
+			if err != nil {
+				return err
+			}
+			for _, op := range page.Ops {
+				if isIndexed(op.Collection) {
+					keys[op.Key()] = true
+				}
+			}
+			for _, k := range page.Erased {
+				if isIndexed(k.Collection) {
+					keys[k] = true
+				}
+			}
+			cursor = page.Cursor
+			if !page.More {
+				break
+			}
+		}
+		top = max(top, cursor)
+		load := func(k syncengine.RecordKey) (change, error) {
+			r, err := ix.src.Get(ctx, k)
+			if errors.Is(err, syncengine.ErrNotFound) {
+				return change{rec: syncengine.Record{Collection: k.Collection, ID: k.Record}, gone: true}, nil
+			}
+			if err != nil {
+				return change{}, err
+			}
+			c := change{rec: syncengine.Record{Collection: r.Collection, ID: r.ID, Team: r.Team, Withdrawn: r.Withdrawn}}
+			c.gone = r.Erased || r.Deleted || len(r.Fields) == 0
+			if !c.gone {
+				c.v = viewOf(r.Fields)
+			}
+			return c, nil
+		}
+		parts := map[string]bool{}
+		for k := range keys {
+			c, err := load(k)
+			if err != nil {
+				return err
+			}
 			changes = append(changes, c)
+			if k.Collection == schema.Consent && c.v.Participant != "" {
+				parts[c.v.Participant] = true
+			}
 		}
-		prow.Close()
-		if err := prow.Err(); err != nil {
-			return err
-		}
-	}
-	// Decode outside the lock, apply under it.
-	type decoded struct {
-		change
-		v view
-	}
-	dec := make([]decoded, len(changes))
-	for i, c := range changes {
-		dec[i].change = c
-		if !c.gone {
-			dec[i].v = decodeView(c.view)
+		for p := range parts {
+			k := syncengine.RecordKey{Collection: schema.Participant, Record: p}
+			if keys[k] {
+				continue
+			}
+			c, err := load(k)
+			if err != nil {
+				return err
+			}
+			changes = append(changes, c)
 		}
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	for _, d := range dec {
-		ix.apply(d.coll, d.id, d.team, d.gone, d.withdrawn, &d.v)
+	for i := range changes {
+		c := &changes[i]
+		ix.apply(c.rec.Collection, c.rec.ID, c.rec.Team, c.gone, c.rec.Withdrawn, &c.v)
 	}
 	ix.mark = top
 	return nil
 }
 
+// Engagements, participants and consents are kept as stable objects, mutated in place
+// and flagged not live when gone, so that conversations can point at them.
+func (ix *Index) engagement(id string) *Engagement {
+	e := ix.eng[id]
+	if e == nil {
+		e = &Engagement{ID: id}
+		ix.eng[id] = e
+	}
+	return e
+}
+
+func (ix *Index) participant(id string) *Participant {
+	p := ix.part[id]
+	if p == nil {
+		p = &Participant{ID: id}
+		ix.part[id] = p
+	}
+	return p
+}
+
+func (ix *Index) consent(id string) *Consent {
+	c := ix.cons[id]
+	if c == nil {
+		c = &Consent{ID: id}
+		ix.cons[id] = c
+	}
+	return c
+}
+
 func (ix *Index) apply(coll, id, team string, gone, withdrawn bool, v *view) {
 	switch coll {
 	case schema.Engagement:
-		if gone {
-			delete(ix.eng, id)
-			return
-		}
-		ix.eng[id] = &Engagement{ID: id, Team: team, Title: v.Title, VenueType: v.VenueType}
+		e := ix.engagement(id)
+		*e = Engagement{ID: id, Team: team, Title: v.Title, VenueType: v.VenueType, live: !gone}
 	case schema.Participant:
-		if gone {
-			delete(ix.part, id)
-			return
-		}
-		ix.part[id] = &Participant{ID: id, Team: team, Engagement: v.Engagement, PreferredLocale: v.PreferredLocale,
-			Communities: v.Communities, Ethnicity: v.Ethnicity, AgeBand: v.AgeBand}
+		p := ix.participant(id)
+		*p = Participant{ID: id, Team: team, Engagement: v.Engagement, PreferredLocale: v.PreferredLocale,
+			Communities: v.Communities, Ethnicity: v.Ethnicity, AgeBand: v.AgeBand, live: !gone, consents: p.consents}
 	case schema.Consent:
-		if old := ix.cons[id]; old != nil && old.Participant != "" {
-			ix.byPart[old.Participant] = slices.DeleteFunc(ix.byPart[old.Participant], func(s string) bool { return s == id })
-			if len(ix.byPart[old.Participant]) == 0 {
-				delete(ix.byPart, old.Participant)
-			}
+		c := ix.consent(id)
+		if c.Participant != "" && (gone || c.Participant != v.Participant) {
+			old := ix.participant(c.Participant)
+			old.consents = slices.DeleteFunc(old.consents, func(x *Consent) bool { return x == c })
+		}
+		prev := c.Participant
+		*c = Consent{ID: id, Team: team, Participant: v.Participant, Engagement: v.Engagement, Withdrawn: withdrawn, GivenAt: v.GivenAt, live: !gone}
+		for _, sc := range v.Scopes {
+			c.Scopes |= ScopeBit(sc)
 		}
 		if gone {
-			delete(ix.cons, id)
-			return
-		}
-		c := &Consent{ID: id, Team: team, Participant: v.Participant, Engagement: v.Engagement, Withdrawn: withdrawn, GivenAt: v.GivenAt}
-		for _, s := range v.Scopes {
-			c.Scopes |= ScopeBit(s)
-		}
-		ix.cons[id] = c
-		if c.Participant != "" {
-			ids := append(ix.byPart[c.Participant], id)
-			slices.Sort(ids)
-			ix.byPart[c.Participant] = ids
+			c.Participant = ""
+		} else if c.Participant != "" && c.Participant != prev {
+			p := ix.participant(c.Participant)
+			p.consents = append(p.consents, c)
+			slices.SortFunc(p.consents, func(a, b *Consent) int { return strings.Compare(a.ID, b.ID) })
 		}
 	case schema.Conversation:
 		if gone {
@@ -279,7 +291,8 @@ func (ix *Index) apply(coll, id, team string, gone, withdrawn bool, v *view) {
 			return
 		}
 		ix.conv[id] = &Conversation{ID: id, Team: team, Engagement: v.Engagement, Participant: v.Participant, Consent: v.Consent,
-			GroupSize: v.GroupSize, Locales: v.Locales, Themes: v.Themes, StartedAt: v.StartedAt}
+			GroupSize: v.GroupSize, Locales: v.Locales, Themes: v.Themes, StartedAt: v.StartedAt,
+			eng: ix.engagement(v.Engagement), part: ix.participant(v.Participant), cons: ix.consent(v.Consent)}
 	}
 }
 
@@ -302,55 +315,37 @@ type view struct {
 	VenueType       string   `json:"venue_type"`
 }
 
-// decodeView reads the fields it knows. A field of an unexpected type (a newer device,
-// a value that passed through as unknown) is left empty rather than losing the record.
-func decodeView(b []byte) view {
+// viewOf reads the fields it knows from a record's view. A field of an unexpected type
+// (a newer device, a value that passed through as unknown) is left empty rather than
+// losing the record.
+func viewOf(m map[string]json.RawMessage) view {
 	var v view
-	if json.Unmarshal(b, &v) == nil {
-		return v
-	}
-	v = view{}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(b, &m) != nil {
-		return v
-	}
 	set := func(k string, dst any) {
 		if raw, ok := m[k]; ok {
 			json.Unmarshal(raw, dst)
 		}
 	}
+	num := func(k string) int64 {
+		var f float64
+		set(k, &f)
+		return int64(f)
+	}
 	set("engagement", &v.Engagement)
 	set("participant", &v.Participant)
 	set("consent", &v.Consent)
-	var gs float64
-	set("group_size", &gs)
-	v.GroupSize = int(gs)
+	v.GroupSize = int(num("group_size"))
 	set("locales", &v.Locales)
-	var st float64
-	set("started_at", &st)
-	v.StartedAt = int64(st)
+	v.StartedAt = num("started_at")
 	set("themes", &v.Themes)
 	set("preferred_locale", &v.PreferredLocale)
 	set("communities", &v.Communities)
 	set("eq_ethnicity", &v.Ethnicity)
 	set("eq_age_band", &v.AgeBand)
 	set("scopes", &v.Scopes)
-	var ga float64
-	set("given_at", &ga)
-	v.GivenAt = int64(ga)
+	v.GivenAt = num("given_at")
 	set("title", &v.Title)
 	set("venue_type", &v.VenueType)
 	return v
-}
-
-func jsonString(b []byte, field string) string {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(b, &m) != nil {
-		return ""
-	}
-	var s string
-	json.Unmarshal(m[field], &s)
-	return s
 }
 
 // Read runs fn with the index read-locked, after a refresh. fn must not keep the
@@ -368,45 +363,87 @@ func (ix *Index) Read(ctx context.Context, fn func(v *View) error) error {
 type View struct{ ix *Index }
 
 // Engagement returns an engagement, or nil.
-func (v *View) Engagement(id string) *Engagement { return v.ix.eng[id] }
+func (v *View) Engagement(id string) *Engagement { return liveOr(v.ix.eng[id]) }
 
 // Participant returns a participant, or nil.
-func (v *View) Participant(id string) *Participant { return v.ix.part[id] }
+func (v *View) Participant(id string) *Participant { return liveOr(v.ix.part[id]) }
 
 // Consent returns a consent, or nil.
-func (v *View) Consent(id string) *Consent { return v.ix.cons[id] }
+func (v *View) Consent(id string) *Consent { return liveOr(v.ix.cons[id]) }
 
 // Conversation returns a conversation, or nil.
 func (v *View) Conversation(id string) *Conversation { return v.ix.conv[id] }
 
+type lively interface {
+	*Engagement | *Participant | *Consent
+	isLive() bool
+}
+
+func (e *Engagement) isLive() bool  { return e != nil && e.live }
+func (p *Participant) isLive() bool { return p != nil && p.live }
+func (c *Consent) isLive() bool     { return c != nil && c.live }
+
+func liveOr[T lively](x T) T {
+	if x.isLive() {
+		return x
+	}
+	var zero T
+	return zero
+}
+
+// EngagementOf, ParticipantOf and ConsentOf follow a conversation's links (nil when
+// the record is absent).
+func (v *View) EngagementOf(c *Conversation) *Engagement { return liveOr(c.eng) }
+
+// ParticipantOf is the conversation's participant, or nil (a group conversation).
+func (v *View) ParticipantOf(c *Conversation) *Participant { return liveOr(c.part) }
+
+// ConsentOf is the conversation's consent, or nil.
+func (v *View) ConsentOf(c *Conversation) *Consent { return liveOr(c.cons) }
+
 // ConsentsOf lists a participant's consents (withdrawn ones included), by id.
 func (v *View) ConsentsOf(participant string) []*Consent {
-	ids := v.ix.byPart[participant]
-	out := make([]*Consent, 0, len(ids))
-	for _, id := range ids {
-		if c := v.ix.cons[id]; c != nil {
+	p := v.ix.part[participant]
+	if p == nil {
+		return nil
+	}
+	var out []*Consent
+	for _, c := range p.consents {
+		if c.live {
 			out = append(out, c)
 		}
 	}
 	return out
 }
 
-// ParticipantCovers reports whether some consent of the participant that is not
-// withdrawn covers want.
-func (v *View) ParticipantCovers(participant string, want Scopes) bool {
-	for _, id := range v.ix.byPart[participant] {
-		if v.ix.cons[id].Valid(want) {
+// Covers reports whether some consent of the participant that is not withdrawn covers
+// want.
+func (p *Participant) Covers(want Scopes) bool {
+	if p == nil {
+		return false
+	}
+	for _, c := range p.consents {
+		if c.Valid(want) {
 			return true
 		}
 	}
 	return false
 }
 
+// ParticipantCovers is Covers by id.
+func (v *View) ParticipantCovers(participant string, want Scopes) bool {
+	return v.ix.part[participant].Covers(want)
+}
+
 // ParticipantLive reports whether the participant has at least one consent that is not
 // withdrawn (a participant whose every consent is withdrawn is not shown anywhere).
 func (v *View) ParticipantLive(participant string) bool {
-	for _, id := range v.ix.byPart[participant] {
-		if c := v.ix.cons[id]; c != nil && !c.Withdrawn {
+	p := v.ix.part[participant]
+	if p == nil {
+		return false
+	}
+	for _, c := range p.consents {
+		if c.live && !c.Withdrawn {
 			return true
 		}
 	}
@@ -423,6 +460,8 @@ func (v *View) Conversations(fn func(*Conversation)) {
 // Engagements calls fn for every engagement.
 func (v *View) Engagements(fn func(*Engagement)) {
 	for _, e := range v.ix.eng {
-		fn(e)
+		if e.live {
+			fn(e)
+		}
 	}
 }

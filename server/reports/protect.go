@@ -3,8 +3,8 @@ package reports
 import (
 	"sort"
 
-	"github.com/fieldnotes/fieldnotes/server/disclosure"
 	"github.com/fieldnotes/fieldnotes/schema"
+	"github.com/fieldnotes/fieldnotes/server/disclosure"
 )
 
 // problem is a disclosure problem under construction, with the quantities that are

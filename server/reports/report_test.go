@@ -47,12 +47,7 @@ func golden(t *testing.T, name string, got any) {
 
 func mustIndex(t *testing.T, f *reportstest.Fixture) *Service {
 	t.Helper()
-	ix, err := OpenIndex(f.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	return &Service{Index: ix}
+	return &Service{Index: NewIndex(f.Store)}
 }
 
 func mustQuery(t *testing.T, raw string) Query {
@@ -278,14 +273,13 @@ func memIndex(counts map[string]int, extra func(ix *Index)) *Service {
 		if !ok {
 			continue
 		}
-		e := &Engagement{ID: "eng-" + vt, Team: "t", Title: vt, VenueType: vt}
-		ix.eng[e.ID] = e
+		eid := "eng-" + vt
+		ix.apply(schema.Engagement, eid, "t", false, false, &view{Title: vt, VenueType: vt})
 		for range n {
-			p := &Participant{ID: next(), Team: "t", Engagement: e.ID, Communities: []string{"c-" + vt}}
-			c := &Consent{ID: next(), Team: "t", Participant: p.ID, Engagement: e.ID, Scopes: RecordViews}
-			cv := &Conversation{ID: next(), Team: "t", Engagement: e.ID, Participant: p.ID, Consent: c.ID, Locales: []string{"en"}}
-			ix.part[p.ID], ix.cons[c.ID], ix.conv[cv.ID] = p, c, cv
-			ix.byPart[p.ID] = []string{c.ID}
+			pid, cid := next(), next()
+			ix.apply(schema.Participant, pid, "t", false, false, &view{Engagement: eid, Communities: []string{"c-" + vt}})
+			ix.apply(schema.Consent, cid, "t", false, false, &view{Participant: pid, Engagement: eid, Scopes: []string{schema.ScopeRecordViews}})
+			ix.apply(schema.Conversation, next(), "t", false, false, &view{Engagement: eid, Participant: pid, Consent: cid, Locales: []string{"en"}})
 		}
 	}
 	if extra != nil {

@@ -59,15 +59,15 @@ type Conv struct {
 
 // Person is a participant with one consent and their conversations.
 type Person struct {
-	N                                      int
-	ID, Consent, Engagement, Team          string
-	Communities                            []string
-	PreferredLocale                        string
-	Ethnicity, AgeBand                     string // "" = not answered
-	Scopes                                 []string
+	N                                       int
+	ID, Consent, Engagement, Team           string
+	Communities                             []string
+	PreferredLocale                         string
+	Ethnicity, AgeBand                      string // "" = not answered
+	Scopes                                  []string
 	ContactName, ContactEmail, ContactPhone string
-	Convs                                  []Conv
-	Withdrawn                              bool
+	Convs                                   []Conv
+	Withdrawn                               bool
 }
 
 // Group is a group conversation (no participant) under a group consent.
@@ -216,7 +216,7 @@ func Build(tb testing.TB) *Fixture {
 		n++
 		p := &Person{N: n, ID: ID(kPart, n), Consent: ID(kCons, n), Engagement: f.Engagements[3].ID, Team: South,
 			Communities: []string{"Somali"}, PreferredLocale: "so", Ethnicity: "black_african", AgeBand: "35_44",
-			Scopes: []string{schema.ScopeRecordViews, schema.ScopeEqualityMonitoring, schema.ScopeContactForFeedback, schema.ScopeQuote},
+			Scopes:       []string{schema.ScopeRecordViews, schema.ScopeEqualityMonitoring, schema.ScopeContactForFeedback, schema.ScopeQuote},
 			ContactEmail: fmt.Sprintf("south%d@example.org", j)}
 		conv++
 		p.Convs = []Conv{{ID: ID(kConv, conv), Locales: []string{"so"}, Themes: []string{"transport"}, StartedAt: T0 + int64(conv)*Hour}}
