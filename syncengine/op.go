@@ -207,8 +207,8 @@ func canonicalJSON(raw []byte) ([]byte, any, error) {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, nil, err
 	}
-	if bytes.IndexAny(raw, " \t\r\n") < 0 {
-		return raw, v, nil // valid and without whitespace: already compact
+	if isCompact(raw) {
+		return raw, v, nil
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(raw))
@@ -221,6 +221,24 @@ func canonicalJSON(raw []byte) ([]byte, any, error) {
 func noControl(b []byte) bool {
 	for _, c := range b {
 		if c < 0x20 {
+			return false
+		}
+	}
+	return true
+}
+
+// isCompact reports whether valid JSON has no whitespace outside its strings.
+func isCompact(raw []byte) bool {
+	in, esc := false, false
+	for _, c := range raw {
+		switch {
+		case esc:
+			esc = false
+		case in && c == '\\':
+			esc = true
+		case c == '"':
+			in = !in
+		case !in && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
 			return false
 		}
 	}

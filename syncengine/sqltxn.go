@@ -74,6 +74,10 @@ func (t *sqlTxn) load(k RecordKey) (*row, error) {
 	}
 	err := t.sel.QueryRow(k.Collection, k.Record).Scan(&rid, &team, &state, &eseq, &seqs, &view)
 	if errors.Is(err, sql.ErrNoRows) {
+		if t.absent == nil {
+			t.absent = map[RecordKey]bool{}
+		}
+		t.absent[k] = true
 		return nil, nil
 	}
 	if err != nil {
