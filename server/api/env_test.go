@@ -47,7 +47,9 @@ type device struct {
 
 const testSecret = "test-secret-key-0123456789abcdef-0123456789"
 
-func (e *env) now() time.Time { return time.Now().Add(time.Duration(e.offset.Load()) * time.Millisecond) }
+func (e *env) now() time.Time {
+	return time.Now().Add(time.Duration(e.offset.Load()) * time.Millisecond)
+}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -252,7 +254,7 @@ type scenario struct {
 	name   string
 	req    req
 	status int
-	code   string              // the error code expected, "" for success
+	code   string // the error code expected, "" for success
 	check  func(t *testing.T, r response)
 }
 

@@ -50,6 +50,9 @@ type Config struct {
 	LogOutput io.Writer         // default os.Stderr
 	Argon2    auth.Argon2Params // default auth.DefaultArgon2
 	Now       func() time.Time  // default time.Now
+	// ConnState, if set, is told of every connection state change (tests watch requests
+	// start).
+	ConnState func(net.Conn, http.ConnState)
 }
 
 // ParseConfig reads flags from args (without the program name) over the environment.
@@ -259,6 +262,7 @@ func Start(ctx context.Context, cfg Config, stdout io.Writer) (*Instance, error)
 	e.Listener = ln
 	e.Server.ReadHeaderTimeout = 10 * time.Second
 	e.Server.IdleTimeout = 2 * time.Minute
+	e.Server.ConnState = cfg.ConnState
 	in := &Instance{API: srv, Store: st, Log: log, Demo: demo, cfg: cfg, echo: e, ln: ln, done: make(chan error, 1)}
 	go func() {
 		err := e.Start("")
