@@ -14,6 +14,7 @@ func FuzzDecodeOp(f *testing.F) {
 		`{"node":"n1","counter":3,"ts":1,"collection":"consent","record":"0193a4d0-0000-7000-8000-000000000001","kind":"withdraw"}`,
 		`{"node":"n1","counter":4,"ts":1,"collection":"conversation","record":"0193a4d0-0000-7000-8000-000000000001","kind":"set","field":"answer.q1","value":{"text":"ਹਾਂ","prompt_locale":"pa","answer_locale":"pa","translation_en":"yes"}}`,
 		`{"node":"n1","counter":5,"ts":1,"collection":"participant","record":"0193a4d0-0000-7000-8000-000000000001","kind":"set","field":"eq_ethnicity","value":"white_roma"}`,
+		`{"node":"n1","counter":6,"ts":1,"collection":"conversation","record":"0193a4d0-0000-7000-8000-000000000001","kind":"append","field":"notes","value":"<script>&amp; \u2028"}`,
 		`{"node":"","counter":-1}`, `[]`, `null`, `{"value":1e999}`, `{"counter":"1"}`,
 	}
 	for _, s := range seeds {

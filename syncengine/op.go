@@ -195,37 +195,54 @@ func collectionRE(s string) bool {
 	return true
 }
 
-// canonicalJSON checks a JSON value and compacts it (no insignificant whitespace),
-// returning the decoded value for validation. Replicas store and hash the bytes the hub
-// stored, and compacting is idempotent, so every replica holds the same bytes for an op.
-// Plain strings, most values, skip the decoder.
+// canonicalJSON checks a JSON value and puts it in the form encoding/json puts a
+// json.RawMessage on the wire: compact, with <, >, & and U+2028/2029 escaped. Replicas
+// store and hash the bytes they receive, so the stored form must survive a trip through
+// the wire unchanged, or a tablet and the hub would hash different bytes for one op.
+// It returns the decoded value for validation. Plain strings, most values, skip the
+// decoder.
 func canonicalJSON(raw []byte) ([]byte, any, error) {
-	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 && bytes.IndexByte(raw[1:n-1], '"') < 0 && utf8.Valid(raw) && noControl(raw) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && plainString(raw[1:n-1]) {
 		return raw, string(raw[1 : n-1]), nil
 	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, nil, err
 	}
-	if isCompact(raw) {
+	if isCompact(raw) && !needsHTMLEscape(raw) {
 		return raw, v, nil
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(raw))
-	if err := json.Compact(&buf, raw); err != nil {
+	var compact, out bytes.Buffer
+	compact.Grow(len(raw))
+	if err := json.Compact(&compact, raw); err != nil {
 		return nil, nil, err
 	}
-	return buf.Bytes(), v, nil
+	out.Grow(compact.Len())
+	json.HTMLEscape(&out, compact.Bytes())
+	return out.Bytes(), v, nil
 }
 
-func noControl(b []byte) bool {
+// plainString: string contents with nothing to escape or check.
+func plainString(b []byte) bool {
+	ascii := true
 	for _, c := range b {
-		if c < 0x20 {
+		if c < 0x20 || c == '\\' || c == '"' || c == '<' || c == '>' || c == '&' {
 			return false
 		}
+		if c >= 0x80 {
+			ascii = false
+		}
 	}
-	return true
+	return ascii || utf8.Valid(b) && !needsHTMLEscape(b)
 }
+
+var lineSep, paraSep = []byte("\u2028"), []byte("\u2029")
+
+// needsHTMLEscape reports whether encoding/json would rewrite b when marshalling it.
+func needsHTMLEscape(b []byte) bool {
+	return bytes.IndexAny(b, "<>&") >= 0 || bytes.Contains(b, lineSep) || bytes.Contains(b, paraSep)
+}
+
 
 // isCompact reports whether valid JSON has no whitespace outside its strings.
 func isCompact(raw []byte) bool {

@@ -162,12 +162,30 @@ func TestPropertyStoreMatchesMemory(t *testing.T) {
 	})
 }
 
+// A value must reach a tablet byte for byte as the hub stored it, through encoding/json.
+func TestValueSurvivesTheWire(t *testing.T) {
+	for _, v := range []string{`"<b>Tom & Jerry</b>"`, `"line\u2028sep"`, "\"ਡਾਕਟਰ \u2029\"", `{"text":"a < b","n":1}`, `[1, 2,  "x"]`} {
+		op := Op{Node: "n", Counter: 1, TS: t0, Collection: "conversation", Record: simConvs[0], Kind: "set", Field: "x", Value: json.RawMessage(v)}
+		if err := op.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		wire, _ := json.Marshal(PullResponse{Ops: []Op{op}})
+		var got PullResponse
+		if err := json.Unmarshal(wire, &got); err != nil {
+			t.Fatal(err)
+		}
+		if string(got.Ops[0].Value) != string(op.Value) {
+			t.Errorf("%s: stored %s, arrives as %s", v, op.Value, got.Ops[0].Value)
+		}
+	}
+}
+
 func TestValueCanonical(t *testing.T) {
 	op := Op{Node: "n", Counter: 1, TS: t0, Collection: "conversation", Record: simConvs[0], Kind: "set", Field: "x", Value: json.RawMessage(` {"b": 1, "a": "<&>"} `)}
 	if err := op.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if string(op.Value) != `{"b":1,"a":"<&>"}` {
+	if string(op.Value) != `{"b":1,"a":"\u003c\u0026\u003e"}` {
 		t.Fatalf("canonical = %s", op.Value)
 	}
 }
