@@ -243,7 +243,6 @@ func needsHTMLEscape(b []byte) bool {
 	return bytes.IndexAny(b, "<>&") >= 0 || bytes.Contains(b, lineSep) || bytes.Contains(b, paraSep)
 }
 
-
 // isCompact reports whether valid JSON has no whitespace outside its strings.
 func isCompact(raw []byte) bool {
 	in, esc := false, false
