@@ -359,6 +359,15 @@ func (ix *Index) Read(ctx context.Context, fn func(v *View) error) error {
 	return fn(&View{ix: ix})
 }
 
+// Peek runs fn with the index read-locked, without refreshing it: for a long export that
+// refreshed once at its start and looks up consents page by page, so that a refresh
+// (which takes the write lock) is never held up for the whole stream.
+func (ix *Index) Peek(fn func(v *View)) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	fn(&View{ix: ix})
+}
+
 // View is a consistent, read-locked look at the index.
 type View struct{ ix *Index }
 
