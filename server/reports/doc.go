@@ -3,10 +3,10 @@
 // age band or engagement, under NHS disclosure control (server/disclosure), and the gap
 // report against a population baseline.
 //
-// It reads the replica store's materialised records through a read model, [Index]: a
-// read-only *sql.DB on the same SQLite file, holding in memory only the few fields the
-// reports need, refreshed incrementally from the ingest sequence. It never writes to the
-// replica. Its own small tables (baselines, the export log) live in coord.db ([Coord]).
+// It reads the replica's materialised records through a read model, [Index], holding in
+// memory only the few fields the reports need, refreshed incrementally from the ingest
+// sequence (MaxSeq, Pull, Get). It never writes to the replica. Its own small tables
+// (baselines, the export log) live in coord.db ([Coord]), next to the replica.
 //
 // Counting rules (see docs/PROTOCOL.md, "Reports, decisions, feedback, exports"):
 //
