@@ -13,12 +13,11 @@ import (
 // sqlTxn is one batch's view of the SQLite store. Records touched by the batch are
 // loaded once, merged in memory, and written back once at flush.
 type sqlTxn struct {
-	s    *Store
-	tx   *sql.Tx
-	rows map[RecordKey]*row
-	rids map[*row]int64
-	sel  *sql.Stmt
-	ref  *sql.Stmt
+	s     *Store
+	tx    *sql.Tx
+	rows  map[RecordKey]*row
+	rids  map[*row]int64
+	bound map[string]*sql.Stmt // prepared statements bound to tx
 	// New ops are numbered at once but written at flush, many rows per INSERT: one
 	// statement per op was most of ingest time. known holds the stamps of every op this
 	// batch could collide with, read up front by prefetch, so duplicates need no lookup.
@@ -31,13 +30,7 @@ type sqlTxn struct {
 	order []*row
 }
 
-func (t *sqlTxn) close() {
-	for _, st := range []*sql.Stmt{t.sel, t.ref} {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
+func (t *sqlTxn) close() {} // statements bound to tx close with it
 
 func (t *sqlTxn) rid(r *row) int64 { return t.rids[r] }
 
@@ -66,13 +59,7 @@ func (t *sqlTxn) load(k RecordKey) (*row, error) {
 		seqs  []byte
 		view  []byte
 	)
-	if t.sel == nil {
-		var err error
-		if t.sel, err = t.tx.Prepare(`SELECT rid, team, state, erased_seq, seqs, view FROM records WHERE collection = ? AND id = ?`); err != nil {
-			return nil, err
-		}
-	}
-	err := t.sel.QueryRow(k.Collection, k.Record).Scan(&rid, &team, &state, &eseq, &seqs, &view)
+	err := t.QueryRow(qLoadRecord, k.Collection, k.Record).Scan(&rid, &team, &state, &eseq, &seqs, &view)
 	if errors.Is(err, sql.ErrNoRows) {
 		if t.absent == nil {
 			t.absent = map[RecordKey]bool{}
@@ -108,9 +95,9 @@ func (t *sqlTxn) nid(node string) (int64, error) {
 		return id, nil
 	}
 	var id int64
-	err := t.tx.QueryRow(`SELECT nid FROM nodes WHERE node = ?`, node).Scan(&id)
+	err := t.QueryRow(qNodeID, node).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		res, ierr := t.tx.Exec(`INSERT INTO nodes (node) VALUES (?)`, node)
+		res, ierr := t.exec(qNewNode, node)
 		if ierr != nil {
 			return 0, ierr
 		}
@@ -236,7 +223,7 @@ func (t *sqlTxn) lookupNid(node string) (int64, bool, error) {
 		return id, true, nil
 	}
 	var id int64
-	err := t.tx.QueryRow(`SELECT nid FROM nodes WHERE node = ?`, node).Scan(&id)
+	err := t.QueryRow(qNodeID, node).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -254,11 +241,11 @@ func (t *sqlTxn) insertOp(op *Op, r *row) (*Op, bool, error) {
 	}
 	key := opKey{nid, op.Counter}
 	st, dup := t.known[key]
-	if !dup && !t.fetched[nid] && t.known != nil {
-		// Not prefetched (a node first seen in this batch has nothing stored), but check
-		// once to be safe.
+	if !dup && !t.fetched[nid] {
+		// Not prefetched (a small batch, or a node this batch was the first to name):
+		// look it up.
 		var ts, tc int64
-		switch err := t.tx.QueryRow(`SELECT ts, tc FROM ops WHERE nid = ? AND counter = ?`, nid, int64(op.Counter)).Scan(&ts, &tc); {
+		switch err := t.QueryRow(qOpStamp, nid, int64(op.Counter)).Scan(&ts, &tc); {
 		case err == nil:
 			st, dup = Stamp{TS: ts, TC: uint32(tc), Node: op.Node, Counter: op.Counter}, true
 		case !errors.Is(err, sql.ErrNoRows):
@@ -295,7 +282,7 @@ func (t *sqlTxn) replaceOp(op *Op) error {
 			return nil
 		}
 	}
-	_, err = t.tx.Exec(`UPDATE ops SET ts = ?, tc = ? WHERE nid = ? AND counter = ?`, op.TS, int64(op.TC), nid, int64(op.Counter))
+	_, err = t.exec(qRestampOp, op.TS, int64(op.TC), nid, int64(op.Counter))
 	return err
 }
 
@@ -305,7 +292,7 @@ func (t *sqlTxn) deleteOp(seq int64) error {
 		t.pending[i].dead = true
 		return nil
 	}
-	_, err := t.tx.Exec(`DELETE FROM ops WHERE seq = ?`, seq)
+	_, err := t.exec(qDeleteOp, seq)
 	return err
 }
 
@@ -333,22 +320,23 @@ func (t *sqlTxn) opsBySeq(seqs []int64) ([]seqOp, error) {
 
 // writePending inserts the batch's new ops, 100 rows per statement.
 func (t *sqlTxn) writePending() error {
-	const perStmt = 100
 	rows := make([]pendingOp, 0, len(t.pending))
 	for _, p := range t.pending {
 		if !p.dead {
 			rows = append(rows, p)
 		}
 	}
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
+	args := make([]any, 0, insertOpsSizes[0]*10)
+	for len(rows) > 0 {
+		n := insertOpsSizes[len(insertOpsSizes)-1]
+		for _, size := range insertOpsSizes {
+			if len(rows) >= size {
+				n = size
+				break
+			}
 		}
-	}()
-	args := make([]any, 0, perStmt*10)
-	for start := 0; start < len(rows); start += perStmt {
-		chunk := rows[start:min(start+perStmt, len(rows))]
+		chunk := rows[:n]
+		rows = rows[n:]
 		args = args[:0]
 		for _, p := range chunk {
 			var field, value, observed any
@@ -364,20 +352,7 @@ func (t *sqlTxn) writePending() error {
 			}
 			args = append(args, p.seq, p.nid, int64(p.op.Counter), p.rid, p.op.TS, int64(p.op.TC), p.op.Kind, field, value, observed)
 		}
-		q := `INSERT INTO ops (seq, nid, counter, rid, ts, tc, kind, field, value, observed) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?),", len(chunk)), ",")
-		var err error
-		if len(chunk) == perStmt {
-			if full == nil {
-				if full, err = t.tx.Prepare(q); err != nil {
-					return err
-				}
-			}
-			_, err = full.Exec(args...)
-		} else {
-			_, err = t.tx.Exec(q, args...)
-		}
-		if err != nil {
+		if _, err := t.exec(insertOpsQuery(n), args...); err != nil {
 			return err
 		}
 	}
@@ -427,7 +402,7 @@ func (t *sqlTxn) purgeOps(r *row) error {
 		}
 	}
 	r.seqs = nil
-	_, err := t.tx.Exec(`DELETE FROM refs WHERE from_rid = ?`, t.rid(r))
+	_, err := t.exec(qDeleteRefs, t.rid(r))
 	return err
 }
 
@@ -451,18 +426,12 @@ func (t *sqlTxn) purgeFieldOps(r *row, fields []string, cut Stamp) error {
 }
 
 func (t *sqlTxn) addRef(kind string, from *row, to string) error {
-	if t.ref == nil {
-		var err error
-		if t.ref, err = t.tx.Prepare(`INSERT INTO refs (kind, from_rid, to_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`); err != nil {
-			return err
-		}
-	}
-	_, err := t.ref.Exec(kind, t.rid(from), to)
+	_, err := t.exec(qAddRef, kind, t.rid(from), to)
 	return err
 }
 
 func (t *sqlTxn) refsTo(kind, to string) ([]RecordKey, error) {
-	rows, err := t.tx.Query(`SELECT r.collection, r.id FROM refs f JOIN records r ON r.rid = f.from_rid WHERE f.kind = ? AND f.to_id = ? ORDER BY r.collection, r.id`, kind, to)
+	rows, err := t.query(qRefsTo, kind, to)
 	if err != nil {
 		return nil, err
 	}
@@ -495,12 +464,12 @@ func (t *sqlTxn) refsTo(kind, to string) ([]RecordKey, error) {
 // are written straight away, so this only matters before flush of the record row itself.
 func (t *sqlTxn) batchRef(kind string, r *row, to string) (bool, error) {
 	var n int
-	err := t.tx.QueryRow(`SELECT count(*) FROM refs WHERE kind = ? AND to_id = ? AND from_rid = ?`, kind, to, t.rid(r)).Scan(&n)
+	err := t.QueryRow(qRefFrom, kind, to, t.rid(r)).Scan(&n)
 	return n > 0, err
 }
 
 func (t *sqlTxn) refsFrom(kind string, from *row) ([]string, error) {
-	rows, err := t.tx.Query(`SELECT to_id FROM refs WHERE kind = ? AND from_rid = ? ORDER BY to_id`, kind, t.rid(from))
+	rows, err := t.query(qRefsFrom, kind, t.rid(from))
 	if err != nil {
 		return nil, err
 	}
@@ -537,15 +506,6 @@ func (t *sqlTxn) flush() error {
 	if err := t.writePending(); err != nil {
 		return err
 	}
-	stmt, err := t.tx.Prepare(`INSERT INTO records (rid, collection, id, team, state, view, deleted, withdrawn, updated_ts, erased_seq, seqs)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (rid) DO UPDATE SET state = excluded.state, view = excluded.view, deleted = excluded.deleted,
-			withdrawn = excluded.withdrawn, updated_ts = excluded.updated_ts, erased_seq = coalesce(records.erased_seq, excluded.erased_seq),
-			seqs = excluded.seqs`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
 	for _, r := range t.order {
 		if !r.dirty {
 			continue
@@ -561,13 +521,12 @@ func (t *sqlTxn) flush() error {
 			view = r.state.visibleView()
 			deleted, withdrawn = r.state.Deleted(), r.state.Withdrawn
 		}
-		if _, err := stmt.Exec(t.rid(r), r.key.Collection, r.key.Record, r.team, state, view, deleted, withdrawn, r.state.UpdatedTS, eseq, encodeSeqs(r.seqs)); err != nil {
+		if _, err := t.exec(qUpsertRecord, t.rid(r), r.key.Collection, r.key.Record, r.team, state, view, deleted, withdrawn, r.state.UpdatedTS, eseq, encodeSeqs(r.seqs)); err != nil {
 			return err
 		}
 	}
 	ts, tc := t.s.clock.Last()
-	_, err = t.tx.Exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-		metaClock, fmt.Sprintf("%d %d %d", ts, tc, t.s.clock.Offset()))
+	_, err := t.exec(qSetMeta, metaClock, fmt.Sprintf("%d %d %d", ts, tc, t.s.clock.Offset()))
 	return err
 }
 

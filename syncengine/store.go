@@ -27,6 +27,7 @@ type Store struct {
 	nextSeq int64
 	nextRid int64
 	nodes   map[string]int64
+	stmts   map[string]*sql.Stmt // see stmts.go
 }
 
 // Options configure a store.
@@ -70,6 +71,10 @@ func Open(path string, opt Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
+	if err := s.prepareStatements(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("prepare %s: %w", path, err)
+	}
 	r, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		w.Close()
@@ -87,6 +92,9 @@ func Open(path string, opt Options) (*Store, error) {
 // Close closes the store.
 func (s *Store) Close() error {
 	var err error
+	for _, st := range s.stmts {
+		st.Close()
+	}
 	if s.r != nil {
 		err = s.r.Close()
 	}
@@ -175,7 +183,7 @@ type querier interface {
 
 func (s *Store) meta(q querier, key string) (string, bool, error) {
 	var v string
-	err := q.QueryRow(`SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	err := q.QueryRow(qGetMeta, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -257,8 +265,10 @@ func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(
 	if ops, err = prepare(t); err != nil {
 		return Result{}, nil, err
 	}
-	if err = t.prefetch(ops); err != nil {
-		return Result{}, nil, err
+	if len(ops) > prefetchFrom {
+		if err = t.prefetch(ops); err != nil {
+			return Result{}, nil, err
+		}
 	}
 	if res, err = s.engine.apply(t, ops, opt); err != nil {
 		return Result{}, nil, err
@@ -277,6 +287,10 @@ func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(
 	}
 	return res, ops, nil
 }
+
+// prefetchFrom is the batch size above which existence checks are done in bulk; a
+// tablet's one-answer write is cheaper checked op by op.
+const prefetchFrom = 16
 
 // scrubWAL checkpoints and truncates the WAL so erased text does not survive in old
 // frames. secure_delete has already zeroed the freed pages in the database file. Best
@@ -314,7 +328,7 @@ func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt 
 	}
 	res, ops, err := s.applyLocked(ctx, opt, func(t *sqlTxn) ([]Op, error) {
 		if node == "" {
-			own, ok, err := s.meta(t.tx, metaNode)
+			own, ok, err := s.meta(t, metaNode)
 			if err != nil {
 				return nil, err
 			}
@@ -323,7 +337,7 @@ func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt 
 			}
 			node = own
 		}
-		cv, _, err := s.meta(t.tx, counterKey)
+		cv, _, err := s.meta(t, counterKey)
 		if err != nil {
 			return nil, err
 		}
@@ -350,7 +364,7 @@ func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt 
 			}
 			ops = append(ops, op)
 		}
-		_, err = t.tx.Exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, counterKey, strconv.FormatUint(counter, 10))
+		_, err = t.exec(qSetMeta, counterKey, strconv.FormatUint(counter, 10))
 		return ops, err
 	}, true)
 	return ops, res, err
