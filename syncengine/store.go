@@ -46,7 +46,10 @@ func dsn(path string, writer bool) string {
 	if writer {
 		q.Set("_txlock", "immediate")
 	} else {
+		// Readers map the file: a pull reads many pages, and a read syscall per page
+		// was a fifth of pull time.
 		q.Add("_pragma", "query_only(1)")
+		q.Add("_pragma", "mmap_size(268435456)")
 	}
 	return "file:" + path + "?" + q.Encode()
 }

@@ -24,6 +24,9 @@ CREATE TABLE records (
 );
 CREATE INDEX records_team ON records (team, collection, id);
 CREATE INDEX records_erased ON records (erased_seq) WHERE erased_seq IS NOT NULL;
+-- Covers the join from an op to its record's name and team, so a pull doesn't read the
+-- wide record rows (state and view) for every op.
+CREATE INDEX records_ident ON records (rid, team, collection, id);
 
 -- The op log. seq is the ingest sequence that pull cursors count in.
 CREATE TABLE ops (
