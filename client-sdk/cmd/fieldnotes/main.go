@@ -75,6 +75,21 @@ func defaultDir() string {
 	return "fieldnotes-data"
 }
 
+// splitCommand finds the command wherever it is, so options may come before it as well as
+// after: "fieldnotes --data DIR --lang cy sync" and "fieldnotes sync --data DIR" both work.
+func splitCommand(args []string) (string, []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			return a, append(append([]string{}, args[:i]...), args[i+1:]...)
+		}
+		if !strings.Contains(a, "=") && strings.TrimLeft(a, "-") != "yes" {
+			i++ // skip the option's value
+		}
+	}
+	return "", args
+}
+
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &cli{lang: os.Getenv("FIELDNOTES_LANG"), stdin: stdin, stdout: stdout, stderr: stderr}
 	if c.lang == "" {
@@ -84,7 +99,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stdout, c.t("cli.usage", nil))
 		return 2
 	}
-	cmd, args := args[0], args[1:]
+	cmd, args := splitCommand(args)
+	if cmd == "" {
+		fmt.Fprintln(stdout, c.t("cli.usage", nil))
+		return 2
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.dir, "data", defaultDir(), "data directory")

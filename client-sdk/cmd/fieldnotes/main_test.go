@@ -274,3 +274,22 @@ func TestCommandsOffline(t *testing.T) {
 		t.Fatalf("withdraw unknown: %d %s", code, errb.String())
 	}
 }
+
+func TestSplitCommand(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		cmd  string
+		rest string
+	}{
+		{[]string{"sync", "--data", "d"}, "sync", "--data d"},
+		{[]string{"--data", "d", "--lang", "cy", "status"}, "status", "--data d --lang cy"},
+		{[]string{"--lang=ur", "withdraw", "--yes", "abc"}, "withdraw", "--lang=ur --yes abc"},
+		{[]string{"--yes", "withdraw", "abc"}, "withdraw", "--yes abc"},
+		{[]string{"--data", "d"}, "", "--data d"},
+	} {
+		cmd, rest := splitCommand(tc.args)
+		if cmd != tc.cmd || strings.Join(rest, " ") != tc.rest {
+			t.Errorf("splitCommand(%q) = %q %q", tc.args, cmd, rest)
+		}
+	}
+}
