@@ -102,6 +102,15 @@ func TestLoad(t *testing.T) {
 	if len(names) != len(Languages()) {
 		t.Errorf("%d files, %d loaded", len(names), len(Languages()))
 	}
+	loaded := map[string]bool{}
+	for _, l := range Languages() {
+		loaded[l] = true
+	}
+	for s := range sup {
+		if !loaded[s] {
+			t.Errorf("supported language %s has no %s.toml", s, s)
+		}
+	}
 	for _, l := range Languages() {
 		if !sup[l] {
 			t.Errorf("%s.toml: not a Supported language (file names must be the bare tag, e.g. cy.toml)", l)
