@@ -6,7 +6,7 @@
 // replica built from the pulled ops has the server's state hash, and prints throughput
 // against the PouchDB + express-pouchdb baseline measured on this machine.
 //
-//	go run ./server/cmd/fieldnotes-bench [-devices 50] [-conversations 200] [-batch 1,10] [-pullers 5] [-cpuprofile cpu.prof]
+//	go run ./server/cmd/fieldnotes-bench [-devices 50] [-conversations 200] [-batch 1,20] [-pullers 5] [-cpuprofile cpu.prof]
 //
 // The device side is plain net/http and the syncengine wire types, as a tablet would
 // speak the protocol.
@@ -57,10 +57,10 @@ func main() {
 	var batches string
 	flag.IntVar(&o.devices, "devices", 50, "devices pushing at once")
 	flag.IntVar(&o.conversations, "conversations", 200, "conversations each device pushes")
-	flag.StringVar(&batches, "batch", "1,10", "conversations per push request; a comma list runs each on a fresh server")
+	flag.StringVar(&batches, "batch", "1,20", "conversations per push request (20 ≈ the client SDK's 500-op push batch); a comma list runs each on a fresh server")
 	flag.IntVar(&o.pullers, "pullers", 5, "fresh devices pulling everything at once")
 	flag.IntVar(&o.pullLimit, "pull-limit", 5000, "ops per pull page")
-	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the push and pull phases to this file")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write CPU profiles of the push and pull phases to FILE.push and FILE.pull (the last -batch run)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the data directories")
 	flag.Parse()
 	for _, b := range strings.Split(batches, ",") {
@@ -71,15 +71,6 @@ func main() {
 		}
 		o.batches = append(o.batches, n)
 	}
-	if o.cpuprofile != "" {
-		f, err := os.Create(o.cpuprofile)
-		if err != nil {
-			fail(err)
-		}
-		defer f.Close()
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
 	fmt.Printf("fieldnotes-bench: %d devices × %d conversations (%d ops each), then %d pullers; GOMAXPROCS=%d\n",
 		o.devices, o.conversations, opsPerConv, o.pullers, runtime.GOMAXPROCS(0))
 	ok := true
@@ -89,9 +80,21 @@ func main() {
 		}
 	}
 	if !ok {
-		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
+}
+
+// profile starts a CPU profile of one phase when asked for; the returned func stops it.
+func profile(o options, batch int, phase string) func() {
+	if o.cpuprofile == "" || batch != o.batches[len(o.batches)-1] {
+		return func() {}
+	}
+	f, err := os.Create(o.cpuprofile + "." + phase)
+	if err != nil {
+		fail(err)
+	}
+	pprof.StartCPUProfile(f)
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 func fail(err error) {
@@ -290,6 +293,7 @@ func run(o options, batch int) bool {
 	}
 
 	// Push: every device at once.
+	stop := profile(o, batch, "push")
 	var mu sync.Mutex
 	var lat []time.Duration
 	var pushErr error
@@ -322,6 +326,7 @@ func run(o options, batch int) bool {
 	}
 	wg.Wait()
 	pushWall := time.Since(start)
+	stop()
 	if pushErr != nil {
 		fail(pushErr)
 	}
@@ -344,6 +349,7 @@ func run(o options, batch int) bool {
 		err   error
 	}
 	results := make([]*pulled, len(pullers))
+	stop = profile(o, batch, "pull")
 	start = time.Now()
 	for i, d := range pullers {
 		wg.Add(1)
@@ -392,9 +398,7 @@ func run(o options, batch int) bool {
 	}
 	wg.Wait()
 	pullWall := time.Since(start)
-	if o.cpuprofile != "" && batch == o.batches[len(o.batches)-1] {
-		pprof.StopCPUProfile()
-	}
+	stop()
 
 	// Check: every pushed op came back exactly once to every puller.
 	ok := true

@@ -29,8 +29,9 @@ var migrations embed.FS
 // DB is the SQLite implementation of store.Store.
 type DB struct {
 	*syncengine.Store
-	w, r *sql.DB
-	now  func() int64
+	w, r   *sql.DB
+	now    func() int64
+	pushes *committer
 }
 
 var _ store.Store = (*DB)(nil)
@@ -71,8 +72,9 @@ func Open(dir string, opt Options) (*DB, error) {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
-	db := &DB{Store: rep, w: w, now: now}
+	db := &DB{Store: rep, w: w, now: now, pushes: newCommitter(rep)}
 	if err := db.migrate(); err != nil {
+		db.pushes.close()
 		w.Close()
 		rep.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -121,8 +123,15 @@ func (db *DB) migrate() error {
 	return nil
 }
 
-// Close closes both databases.
+// Apply merges a batch, durable when it returns. Batches applied at the same time share
+// one transaction (group commit); each gets its own Result, as if applied alone.
+func (db *DB) Apply(ctx context.Context, ops []syncengine.Op, opt syncengine.ApplyOptions) (syncengine.Result, error) {
+	return db.pushes.apply(ctx, ops, opt)
+}
+
+// Close closes both databases, after committing the batches already queued.
 func (db *DB) Close() error {
+	db.pushes.close()
 	var errs []error
 	if db.r != nil {
 		errs = append(errs, db.r.Close())

@@ -9,6 +9,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ReplicaPushPullState", replica},
 		{"ReplicaScope", replicaScope},
 		{"ReplicaWithdraw", replicaWithdraw},
+		{"ReplicaConcurrentApply", replicaConcurrent},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -425,6 +428,55 @@ func replicaWithdraw(t *testing.T, s store.Store) {
 	must(t, err)
 	if !c.Withdrawn {
 		t.Fatal("consent not withdrawn")
+	}
+}
+
+// replicaConcurrent: batches applied at once (which a store may commit together) each
+// get their own result, and nothing is lost or doubled.
+func replicaConcurrent(t *testing.T, s store.Store) {
+	eng := id()
+	_, err := s.Apply(ctx, []syncengine.Op{setOp(id(), 1, "engagement", eng, "team", "north")}, syncengine.ApplyOptions{Hub: true})
+	must(t, err)
+	const devices, perDevice = 20, 30
+	var wg sync.WaitGroup
+	errs := make(chan error, devices*2)
+	for d := 0; d < devices; d++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			node := id()
+			opt := syncengine.ApplyOptions{Hub: true, Teams: []string{"north"}, Team: "north", OnlyNode: node}
+			var ops []syncengine.Op
+			for i := 0; i < perDevice; i++ {
+				ops = append(ops, setOp(node, uint64(i+1), "conversation", id(), "engagement", eng))
+			}
+			forged := setOp(id(), 1, "conversation", id(), "engagement", eng)
+			for half := 0; half < 2; half++ {
+				batch := ops[half*perDevice/2 : (half+1)*perDevice/2]
+				if half == 1 {
+					batch = append(append([]syncengine.Op{}, batch...), forged, ops[0]) // one not own, one duplicate
+				}
+				res, err := s.Apply(ctx, batch, opt)
+				switch {
+				case err != nil:
+					errs <- err
+				case res.Accepted != perDevice/2:
+					errs <- fmt.Errorf("accepted %d, want %d", res.Accepted, perDevice/2)
+				case half == 1 && (res.Duplicates != 1 || len(res.Rejected) != 1 || res.Rejected[0].Code != syncengine.CodeNotOwnNode):
+					errs <- fmt.Errorf("second half: %+v", res)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	top, err := s.MaxSeq(ctx)
+	must(t, err)
+	if top != 1+devices*perDevice {
+		t.Fatalf("MaxSeq = %d, want %d", top, 1+devices*perDevice)
 	}
 }
 
