@@ -14,8 +14,10 @@
 //		g.GET("/reports/participation", participation(d), api.RequireRole(store.RoleCoordinator, store.RoleAdmin))
 //	}
 //
-//	// server/app/ext_reports.go
-//	func init() { Extensions = append(Extensions, reports.Routes) }
+//	// server/app/ext_coord.go
+//	func init() {
+//		Extensions = append(Extensions, func(g *echo.Group, d api.Deps) { coordapi.Routes(d.DataDir)(g, d) })
+//	}
 //
 // g is the authenticated /v1 group: every request in it carries a verified Principal
 // (Caller(c)), is rate limited per caller, and has a 64 KiB body limit with gzip request
@@ -48,6 +50,8 @@ type Deps struct {
 	Log    zerolog.Logger
 	// Now is wall time; time.Now when nil.
 	Now func() time.Time
+	// DataDir is the server's data directory (extensions keep their own files there).
+	DataDir string
 }
 
 // Options tune limits; zero values take the defaults.

@@ -133,8 +133,12 @@ func normaliseBoolFlags(args []string, names ...string) []string {
 	return out
 }
 
-// Extensions are mounted on the API before it serves; other server packages append to
-// it from an init function in a file of this package (see api.Extensions).
+// Extensions are mounted on the API (api.Server.Mount) before it serves. Other server
+// packages add theirs from an init function in a file of this package, e.g.
+//
+//	func init() {
+//		Extensions = append(Extensions, func(g *echo.Group, d api.Deps) { coordapi.Routes(d.DataDir)(g, d) })
+//	}
 var Extensions []func(g *echo.Group, d api.Deps)
 
 // Instance is a running server.
@@ -248,7 +252,7 @@ func Start(ctx context.Context, cfg Config, stdout io.Writer) (*Instance, error)
 		}
 	}
 
-	deps := api.Deps{Store: st, Tokens: auth.NewTokens(key, auth.Issuer, auth.Audience, auth.AccessTTL, cfg.Now), Log: log, Now: cfg.Now}
+	deps := api.Deps{Store: st, Tokens: auth.NewTokens(key, auth.Issuer, auth.Audience, auth.AccessTTL, cfg.Now), Log: log, Now: cfg.Now, DataDir: cfg.Data}
 	srv := api.New(deps, api.Options{RatePerSecond: cfg.Rate, RateBurst: cfg.RateBurst, AuthRate: cfg.AuthRate, AuthBurst: cfg.AuthBurst, Argon2: cfg.Argon2})
 	for _, ext := range Extensions {
 		srv.Mount(ext)

@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fieldnotes/fieldnotes/server/api"
 	"github.com/fieldnotes/fieldnotes/server/app"
 	"github.com/fieldnotes/fieldnotes/server/auth"
 	"github.com/fieldnotes/fieldnotes/server/store/sqlite"
@@ -277,5 +279,35 @@ func TestShutdownFinishesInFlightPush(t *testing.T) {
 	hist, err := db.History(context.Background(), syncengine.RecordKey{Collection: "conversation", Record: conv})
 	if err != nil || len(hist) != len(ops) {
 		t.Fatalf("after restart: %d ops, %v", len(hist), err)
+	}
+}
+
+// TestOpenAPIDescribesEveryRoute: every route of the wired server, extensions included,
+// is in /v1/openapi.json.
+func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	cfg, err := app.ParseConfig([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "error"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := app.Start(context.Background(), cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Shutdown(context.Background())
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	param := regexp.MustCompile(`:([a-z_]+)`)
+	for _, r := range in.API.Echo().Routes() {
+		if strings.HasPrefix(r.Method, "echo_") || strings.HasSuffix(r.Path, "*") {
+			continue
+		}
+		path := param.ReplaceAllString(r.Path, "{$1}")
+		if _, ok := doc.Paths[path][strings.ToLower(r.Method)]; !ok {
+			t.Errorf("%s %s is not described in server/api/openapi.json", r.Method, path)
+		}
 	}
 }
