@@ -167,6 +167,24 @@ func (s *liveServer) do(t testing.TB, method, path string, body, out any, want i
 	}
 }
 
+// get fetches a coordinator resource as text with the given Accept header.
+func (s *liveServer) get(t testing.TB, path, accept string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.URL+path, nil)
+	req.Header.Set("Accept", accept)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
 func (s *liveServer) enrolmentCode(t testing.TB, label string) string {
 	var out struct {
 		Code string `json:"code"`
@@ -418,6 +436,29 @@ func TestE2EThreeTabletsOfflineThenCentralWithdrawal(t *testing.T) {
 		}
 	}
 	assertConverged(t, s, tablets)
+
+	// The coordinator's report and export count what the tablets recorded, less what the
+	// withdrawal covered: 7 conversations, one withdrawn.
+	var report struct {
+		Total struct {
+			Conversations *int `json:"conversations"`
+			Suppressed    bool `json:"suppressed"`
+		} `json:"total"`
+	}
+	s.do(t, "GET", "/v1/reports/participation?group_by=language&policy=cell&min_cell=2&team="+s.Demo.Team, nil, &report, http.StatusOK)
+	if report.Total.Suppressed || report.Total.Conversations == nil || *report.Total.Conversations != 6 {
+		t.Errorf("participation total = %+v, want 6 conversations", report.Total)
+	}
+	csv := s.get(t, "/v1/export/conversation", "text/csv")
+	if !strings.HasPrefix(csv, "\ufeff") {
+		t.Error("CSV export has no BOM")
+	}
+	if strings.Contains(csv, covered) || !strings.Contains(csv, shared) {
+		t.Errorf("export: withdrawn conversation present=%v, shared present=%v", strings.Contains(csv, covered), strings.Contains(csv, shared))
+	}
+	if strings.Count(csv, "\r\n") != 1+6 {
+		t.Errorf("export has %d lines, want a header and 6 conversations:\n%s", strings.Count(csv, "\r\n"), csv)
+	}
 }
 
 func containsAll(xs []string, want ...string) bool {
