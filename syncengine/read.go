@@ -158,7 +158,7 @@ func scanRecord(sc interface{ Scan(...any) error }) (Record, int64, error) {
 
 // Get returns one record, erased ones included (as a tombstone with no fields).
 func (s *Store) Get(ctx context.Context, k RecordKey) (Record, error) {
-	r, _, err := scanRecord(s.r.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM records WHERE collection = ? AND id = ?`, k.Collection, k.Record))
+	r, _, err := scanRecord(s.getRecord.QueryRowContext(ctx, k.Collection, k.Record))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, ErrNotFound
 	}

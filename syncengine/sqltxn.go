@@ -32,6 +32,20 @@ type sqlTxn struct {
 
 func (t *sqlTxn) close() {} // statements bound to tx close with it
 
+// keepRecent keeps the batch's records, as committed, for the next batch.
+func (t *sqlTxn) keepRecent() {
+	if t.s.recent == nil || len(t.s.recent)+len(t.order) > recentLimit {
+		t.s.recent = make(map[RecordKey]cachedRow, recentLimit)
+	}
+	if len(t.order) > recentLimit {
+		return
+	}
+	for _, r := range t.order {
+		r.isNew, r.dirty = false, false
+		t.s.recent[r.key] = cachedRow{row: r, rid: t.rids[r]}
+	}
+}
+
 func (t *sqlTxn) rid(r *row) int64 { return t.rids[r] }
 
 func (t *sqlTxn) remember(r *row, rid int64) *row {
@@ -50,6 +64,15 @@ func (t *sqlTxn) load(k RecordKey) (*row, error) {
 	}
 	if t.absent[k] {
 		return nil, nil
+	}
+	if c, ok := t.s.recent[k]; ok {
+		t.rows[k] = c.row
+		if t.rids == nil {
+			t.rids = map[*row]int64{}
+		}
+		t.rids[c.row] = c.rid
+		t.order = append(t.order, c.row)
+		return c.row, nil
 	}
 	var (
 		rid   int64

@@ -28,7 +28,23 @@ type Store struct {
 	nextRid int64
 	nodes   map[string]int64
 	stmts   map[string]*sql.Stmt // see stmts.go
+	// recent holds records as the last committed batch left them, so that the next
+	// write to the same record (a tablet's next answer) needs no read, decode or refill.
+	// Only the writer touches it (under mu); any rollback empties it.
+	recent map[RecordKey]cachedRow
+	// metaCache holds meta values the writer has read or written (node id, counters);
+	// SetMeta and any rollback empty it.
+	metaCache map[string]string
+	getRecord *sql.Stmt // Get, on the reader pool
 }
+
+type cachedRow struct {
+	row *row
+	rid int64
+}
+
+// recentLimit bounds the cache; past it the cache starts again empty.
+const recentLimit = 1024
 
 // Options configure a store.
 type Options struct {
@@ -85,6 +101,10 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	s.r = r
+	if s.getRecord, err = r.Prepare(`SELECT ` + recordColumns + ` FROM records WHERE collection = ? AND id = ?`); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if err := s.loadCounters(); err != nil {
 		s.Close()
 		return nil, err
@@ -97,6 +117,9 @@ func (s *Store) Close() error {
 	var err error
 	for _, st := range s.stmts {
 		st.Close()
+	}
+	if s.getRecord != nil {
+		s.getRecord.Close()
 	}
 	if s.r != nil {
 		err = s.r.Close()
@@ -193,6 +216,21 @@ func (s *Store) meta(q querier, key string) (string, bool, error) {
 	return v, err == nil, err
 }
 
+// metaCached reads a meta value through the writer's cache. Called under mu.
+func (s *Store) metaCached(q querier, key string) (string, bool, error) {
+	if v, ok := s.metaCache[key]; ok {
+		return v, true, nil
+	}
+	v, ok, err := s.meta(q, key)
+	if err == nil && ok {
+		if s.metaCache == nil {
+			s.metaCache = map[string]string{}
+		}
+		s.metaCache[key] = v
+	}
+	return v, ok, err
+}
+
 // Meta reads one setting of this replica (sync cursors, tokens the SDK keeps).
 func (s *Store) Meta(key string) (string, bool, error) { return s.meta(s.r, key) }
 
@@ -200,6 +238,7 @@ func (s *Store) Meta(key string) (string, bool, error) { return s.meta(s.r, key)
 func (s *Store) SetMeta(ctx context.Context, kv map[string]string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.metaCache = nil
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -260,6 +299,8 @@ func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(
 		t.close()
 		if err != nil {
 			tx.Rollback()
+			s.recent = nil // rows in it may carry the failed batch's changes
+			s.metaCache = nil
 			if lerr := s.loadCounters(); lerr != nil {
 				err = errors.Join(err, lerr)
 			}
@@ -285,6 +326,7 @@ func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(
 	if err = tx.Commit(); err != nil {
 		return Result{}, nil, err
 	}
+	t.keepRecent()
 	if len(res.Erased) > 0 {
 		s.scrubWAL()
 	}
@@ -331,7 +373,7 @@ func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt 
 	}
 	res, ops, err := s.applyLocked(ctx, opt, func(t *sqlTxn) ([]Op, error) {
 		if node == "" {
-			own, ok, err := s.meta(t, metaNode)
+			own, ok, err := s.metaCached(t, metaNode)
 			if err != nil {
 				return nil, err
 			}
@@ -340,7 +382,7 @@ func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt 
 			}
 			node = own
 		}
-		cv, _, err := s.meta(t, counterKey)
+		cv, _, err := s.metaCached(t, counterKey)
 		if err != nil {
 			return nil, err
 		}
@@ -367,7 +409,13 @@ func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt 
 			}
 			ops = append(ops, op)
 		}
-		_, err = t.exec(qSetMeta, counterKey, strconv.FormatUint(counter, 10))
+		cv = strconv.FormatUint(counter, 10)
+		if _, err = t.exec(qSetMeta, counterKey, cv); err == nil {
+			if s.metaCache == nil {
+				s.metaCache = map[string]string{}
+			}
+			s.metaCache[counterKey] = cv // dropped with the rest if the batch rolls back
+		}
 		return ops, err
 	}, true)
 	return ops, res, err

@@ -3,6 +3,7 @@ package syncengine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -116,6 +117,18 @@ func TestStoreWriteAndRead(t *testing.T) {
 		}
 		if h, _, _ := hub.StateHash(ctx, []string{"team-b"}); h == h2 {
 			t.Fatal("another team's hash should differ")
+		}
+	})
+	t.Run("WriteAsKeepsEachNodesCounter", func(t *testing.T) {
+		for i, want := range []uint64{1, 2} {
+			ops, _, err := s.WriteAs(ctx, "coordinator-7", []Change{{schema.Conversation, conv, schema.KindAppend, "notes", fmt.Sprint("from the office ", i)}}, ApplyOptions{})
+			if err != nil || ops[0].Counter != want || ops[0].Node != "coordinator-7" {
+				t.Fatalf("WriteAs #%d: %+v %v", i, ops, err)
+			}
+		}
+		ops, _, err := s.Write(ctx, []Change{{schema.Conversation, conv, schema.KindAppend, "notes", "tablet again"}}, ApplyOptions{})
+		if err != nil || ops[0].Counter != 9 || ops[0].Node != "tablet-1" {
+			t.Fatalf("own counter after WriteAs: %+v %v", ops, err)
 		}
 	})
 }
