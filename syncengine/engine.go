@@ -165,9 +165,11 @@ func (b *batch) teamFor(op *Op) (string, error) {
 }
 
 func (b *batch) one(op *Op) error {
-	if verr := op.Validate(); verr != nil {
-		b.reject(op, verr.Code, verr.Field, verr.Message)
-		return nil
+	if !op.validated {
+		if verr := op.Validate(); verr != nil {
+			b.reject(op, verr.Code, verr.Field, verr.Message)
+			return nil
+		}
 	}
 	if b.opt.OnlyNode != "" && op.Node != b.opt.OnlyNode {
 		b.reject(op, CodeNotOwnNode, "node", "a device may push only its own ops")

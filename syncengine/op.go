@@ -23,6 +23,11 @@ type Op struct {
 	Field      string          `json:"field,omitempty"`
 	Value      json.RawMessage `json:"value,omitempty"`
 	Observed   []string        `json:"observed,omitempty"`
+
+	// validated is set by a successful Validate, so that a hub can validate ops in the
+	// request's goroutine and the single writer need not do it again. Decoding JSON
+	// never sets it.
+	validated bool
 }
 
 // ID is the op's identity, "node:counter", as used in a remove's observed list.
@@ -130,6 +135,7 @@ func DecodeOp(data []byte) (Op, error) {
 // Validate checks the op's envelope and its change against the schema, and rewrites its
 // value in canonical JSON so that every replica stores and hashes the same bytes.
 func (o *Op) Validate() *OpError {
+	o.validated = false
 	if o.Node == "" || len(o.Node) > maxNodeLen || strings.ContainsAny(o.Node, ": \t\n") || !utf8.ValidString(o.Node) {
 		return opErr(CodeInvalidNode, "node", "node must be a non-empty id of at most %d characters without ':'", maxNodeLen)
 	}
@@ -183,6 +189,7 @@ func (o *Op) Validate() *OpError {
 		// delete and erase carry nothing; withdraw may carry a reason.
 		o.Value = nil
 	}
+	o.validated = true
 	return nil
 }
 

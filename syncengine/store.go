@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fieldnotes/fieldnotes/schema"
@@ -36,6 +37,8 @@ type Store struct {
 	// SetMeta and any rollback empty it.
 	metaCache map[string]string
 	getRecord *sql.Stmt // Get, on the reader pool
+	// committedSeq is the highest seq (op or erasure) committed, for MaxSeq.
+	committedSeq atomic.Int64
 }
 
 type cachedRow struct {
@@ -180,6 +183,7 @@ func (s *Store) loadCounters() error {
 		return err
 	}
 	s.nextSeq = max(seq.Int64, eseq.Int64) + 1
+	s.committedSeq.Store(s.nextSeq - 1)
 	s.nextRid = rid.Int64 + 1
 	s.nodes = map[string]int64{}
 	if v, ok, err := s.meta(s.w, metaClock); err != nil {
@@ -326,6 +330,7 @@ func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(
 	if err = tx.Commit(); err != nil {
 		return Result{}, nil, err
 	}
+	s.committedSeq.Store(s.nextSeq - 1)
 	t.keepRecent()
 	if len(res.Erased) > 0 {
 		s.scrubWAL()

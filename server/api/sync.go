@@ -120,6 +120,12 @@ func (s *Server) push(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Validate here, in the request's goroutine, so the store's single writer (shared by
+	// every device pushing at once) only merges. An invalid op is validated again there
+	// and reported in rejected.
+	for i := range ops {
+		ops[i].Validate()
+	}
 	ctx := c.Request().Context()
 	res, err := s.Store.Apply(ctx, ops, opt)
 	if err != nil {

@@ -32,6 +32,9 @@ type DB struct {
 	w, r   *sql.DB
 	now    func() int64
 	pushes *committer
+	// device is the lookup every device request makes (revocation is checked each
+	// time), compiled once rather than per request.
+	device *sql.Stmt
 }
 
 var _ store.Store = (*DB)(nil)
@@ -84,6 +87,10 @@ func Open(dir string, opt Options) (*DB, error) {
 		return nil, err
 	}
 	db.r.SetMaxOpenConns(8)
+	if db.device, err = db.r.Prepare(`SELECT ` + deviceColumns + ` FROM devices WHERE id = ?`); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -133,6 +140,9 @@ func (db *DB) Apply(ctx context.Context, ops []syncengine.Op, opt syncengine.App
 func (db *DB) Close() error {
 	db.pushes.close()
 	var errs []error
+	if db.device != nil {
+		errs = append(errs, db.device.Close())
+	}
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
@@ -365,7 +375,7 @@ func scanDevice(sc interface{ Scan(...any) error }) (store.Device, error) {
 }
 
 func (db *DB) Device(ctx context.Context, id string) (store.Device, error) {
-	d, err := scanDevice(db.r.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE id = ?`, id))
+	d, err := scanDevice(db.device.QueryRowContext(ctx, id))
 	return d, notFound(err)
 }
 
