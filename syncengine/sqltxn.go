@@ -166,6 +166,19 @@ func (t *sqlTxn) prefetch(ops []Op) error {
 			continue // a node never seen: nothing of it is stored
 		}
 		t.fetched[nid] = true
+		// Only counters at or below the node's highest stored one can be duplicates; a
+		// tablet pushes in counter order, so usually there are none to look up.
+		top, err := t.topCounter(nid)
+		if err != nil {
+			return err
+		}
+		maybe := counters[:0:0]
+		for _, c := range counters {
+			if uint64(c.(int64)) <= top {
+				maybe = append(maybe, c)
+			}
+		}
+		counters = maybe
 		for start := 0; start < len(counters); start += 500 {
 			chunk := counters[start:min(start+500, len(counters))]
 			rows, err := t.tx.Query(`SELECT counter, ts, tc FROM ops WHERE nid = ? AND counter IN (`+placeholders(len(chunk))+`)`, append([]any{nid}, chunk...)...)
@@ -241,6 +254,24 @@ func (t *sqlTxn) prefetchIDs(coll string, ids []any, want map[RecordKey]bool) er
 	return nil
 }
 
+// topCounter is the highest counter of nid's stored ops (0 if none), read once and then
+// kept by the writer. It only rises: a purge leaves it, which is safe, since anything at
+// or below it is looked up.
+func (t *sqlTxn) topCounter(nid int64) (uint64, error) {
+	if c, ok := t.s.topCounters[nid]; ok {
+		return c, nil
+	}
+	var top sql.NullInt64
+	if err := t.QueryRow(qTopCounter, nid).Scan(&top); err != nil {
+		return 0, err
+	}
+	if t.s.topCounters == nil {
+		t.s.topCounters = map[int64]uint64{}
+	}
+	t.s.topCounters[nid] = uint64(top.Int64)
+	return uint64(top.Int64), nil
+}
+
 func (t *sqlTxn) lookupNid(node string) (int64, bool, error) {
 	if id, ok := t.s.nodes[node]; ok {
 		return id, true, nil
@@ -266,13 +297,19 @@ func (t *sqlTxn) insertOp(op *Op, r *row) (*Op, bool, error) {
 	st, dup := t.known[key]
 	if !dup && !t.fetched[nid] {
 		// Not prefetched (a small batch, or a node this batch was the first to name):
-		// look it up.
-		var ts, tc int64
-		switch err := t.QueryRow(qOpStamp, nid, int64(op.Counter)).Scan(&ts, &tc); {
-		case err == nil:
-			st, dup = Stamp{TS: ts, TC: uint32(tc), Node: op.Node, Counter: op.Counter}, true
-		case !errors.Is(err, sql.ErrNoRows):
+		// look it up, unless it is above anything stored for the node.
+		top, err := t.topCounter(nid)
+		if err != nil {
 			return nil, false, err
+		}
+		if op.Counter <= top {
+			var ts, tc int64
+			switch err := t.QueryRow(qOpStamp, nid, int64(op.Counter)).Scan(&ts, &tc); {
+			case err == nil:
+				st, dup = Stamp{TS: ts, TC: uint32(tc), Node: op.Node, Counter: op.Counter}, true
+			case !errors.Is(err, sql.ErrNoRows):
+				return nil, false, err
+			}
 		}
 	}
 	if dup {
@@ -288,6 +325,9 @@ func (t *sqlTxn) insertOp(op *Op, r *row) (*Op, bool, error) {
 	t.known[key] = op.Stamp()
 	t.pendingAt[seq] = len(t.pending)
 	t.pending = append(t.pending, pendingOp{seq: seq, nid: nid, rid: t.rid(r), op: *op})
+	if top, ok := t.s.topCounters[nid]; ok && op.Counter > top {
+		t.s.topCounters[nid] = op.Counter // only ever raised: a rollback leaves it high, which is safe
+	}
 	r.seqs = append(r.seqs, seq)
 	r.dirty = true
 	return nil, false, nil

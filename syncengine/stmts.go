@@ -15,6 +15,7 @@ const (
 	qNodeID       = `SELECT nid FROM nodes WHERE node = ?`
 	qNewNode      = `INSERT INTO nodes (node) VALUES (?)`
 	qOpStamp      = `SELECT ts, tc FROM ops WHERE nid = ? AND counter = ?`
+	qTopCounter   = `SELECT max(counter) FROM ops WHERE nid = ?`
 	qRestampOp    = `UPDATE ops SET ts = ?, tc = ? WHERE nid = ? AND counter = ?`
 	qDeleteOp     = `DELETE FROM ops WHERE seq = ?`
 	qDeleteRefs   = `DELETE FROM refs WHERE from_rid = ?`
@@ -42,7 +43,7 @@ func insertOpsQuery(rows int) string {
 
 func (s *Store) prepareStatements() error {
 	s.stmts = map[string]*sql.Stmt{}
-	qs := []string{qLoadRecord, qNodeID, qNewNode, qOpStamp, qRestampOp, qDeleteOp, qDeleteRefs, qAddRef,
+	qs := []string{qLoadRecord, qNodeID, qNewNode, qOpStamp, qTopCounter, qRestampOp, qDeleteOp, qDeleteRefs, qAddRef,
 		qRefsTo, qRefFrom, qRefsFrom, qGetMeta, qSetMeta, qUpsertRecord}
 	for _, n := range insertOpsSizes {
 		qs = append(qs, insertOpsQuery(n))

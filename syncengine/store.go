@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,8 @@ type Store struct {
 	// SetMeta and any rollback empty it.
 	metaCache map[string]string
 	getRecord *sql.Stmt // Get, on the reader pool
+	// topCounters is, per node, at least the highest counter stored (see topCounter).
+	topCounters map[int64]uint64
 	// committedSeq is the highest seq (op or erasure) committed, for MaxSeq.
 	committedSeq atomic.Int64
 }
@@ -55,7 +58,17 @@ type Options struct {
 	Now func() int64
 	// MaxSkew bounds how far ahead of the hub an op may be stamped; DefaultMaxSkew when 0.
 	MaxSkew time.Duration
+	// PageSize, if set, is the page size of a store created now (a power of two from 512
+	// to 65536). SQLite writes the WAL one page per system call, so a hub committing
+	// many ops at a time gains from big pages (HubPageSize); a tablet committing one
+	// answer at a time does better with SQLite's default 4 KiB.
+	PageSize int
 }
+
+// HubPageSize is the page size the server's store is created with: commit was a third
+// of the hub's writer time with 4 KiB pages, and 16 KiB pages raised push throughput by
+// about a fifth in fieldnotes-bench.
+const HubPageSize = 16384
 
 func dsn(path string, writer bool) string {
 	q := url.Values{}
@@ -73,6 +86,26 @@ func dsn(path string, writer bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
+// createWithPageSize makes a new database file with the given page size and WAL on.
+// The page size can't change once a database is in WAL mode, and the driver applies the
+// DSN's pragmas in name order (journal_mode before page_size), hence this first
+// connection. An existing file is left as it is.
+func createWithPageSize(path string, pageSize int) error {
+	if pageSize == 0 {
+		return nil
+	}
+	if _, err := os.Stat(path); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.Exec(fmt.Sprintf("PRAGMA page_size = %d; PRAGMA journal_mode = WAL", pageSize))
+	return err
+}
+
 // Open opens (creating if needed) the replica store at path and applies migrations.
 func Open(path string, opt Options) (*Store, error) {
 	now := opt.Now
@@ -82,6 +115,9 @@ func Open(path string, opt Options) (*Store, error) {
 	skew := opt.MaxSkew
 	if skew == 0 {
 		skew = DefaultMaxSkew
+	}
+	if err := createWithPageSize(path, opt.PageSize); err != nil {
+		return nil, err
 	}
 	w, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
