@@ -106,6 +106,11 @@ func (d *Device) call(ctx context.Context, method, path string, body []byte, out
 		var e *Error
 		if attempt == 0 && errors.As(err, &e) && e.Status == http.StatusUnauthorized && e.Code != CodeDeviceRevoked {
 			if rerr := d.refresh(ctx, server, token); rerr != nil {
+				if e.Code == CodeTokensRevoked {
+					// Signed out for safety (a refresh key was used twice), not revoked:
+					// keep everything and say so; a new code sets the tablet up again.
+					return e
+				}
 				return d.revokedCheck(rerr)
 			}
 			continue

@@ -549,3 +549,60 @@ func TestE2ESimulation100Tablets(t *testing.T) {
 	wg.Wait()
 	assertConverged(t, s, tablets)
 }
+
+// A refresh whose answer was lost, then retried with the same token, is a reuse: the
+// server ends the tablet's tokens. The tablet must keep what it has not synced (only a
+// coordinator's revocation wipes it) and tell the worker to get a new code.
+func TestE2ELostRefreshAnswerKeepsUnsyncedWork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the server binary")
+	}
+	ctx := context.Background()
+	s := startServer(t)
+	tb := enrolTablet(t, s, "tablet-lost-answer", s.Demo.EnrolmentCode, 1)
+	tb.syncUntilDone(t)
+	conv, _ := converse(t, tb, s.Demo.EngagementID, "so", false, "")
+
+	refresh, _, err := tb.Store().Meta("sdk.refresh_token")
+	if err != nil || refresh == "" {
+		t.Fatalf("refresh token: %q %v", refresh, err)
+	}
+	// The tablet's refresh reached the server, but the answer never came back...
+	s.do(t, "POST", "/v1/auth/refresh", map[string]string{"refresh_token": refresh}, nil, http.StatusOK)
+	// ...so the same token is presented again.
+	s.do(t, "POST", "/v1/auth/refresh", map[string]string{"refresh_token": refresh}, nil, http.StatusUnauthorized)
+
+	err = tb.Sync(ctx, nil)
+	var serr *sdk.Error
+	if !errors.As(err, &serr) || serr.Code != sdk.CodeTokensRevoked {
+		t.Fatalf("sync after reuse: %v, want tokens_revoked", err)
+	}
+	if tb.Wiped() {
+		t.Fatal("the tablet was wiped")
+	}
+	if c, err := tb.Conversation(ctx, conv); err != nil || len(c.Themes) == 0 {
+		t.Fatalf("unsynced conversation lost: %+v %v", c, err)
+	}
+	if msg := serr.Message("so"); msg == "" || strings.Contains(msg, "tokens_revoked") {
+		t.Errorf("no message for the worker: %q", msg)
+	}
+	var devices struct {
+		Devices []struct {
+			Label   string `json:"label"`
+			Revoked bool   `json:"revoked"`
+		} `json:"devices"`
+	}
+	s.do(t, "GET", "/v1/devices?team="+s.Demo.Team, nil, &devices, http.StatusOK)
+	found := false
+	for _, d := range devices.Devices {
+		if d.Label == "tablet-lost-answer" {
+			found = true
+			if d.Revoked {
+				t.Error("the device is listed as revoked")
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the tablet is not in the device list: %+v", devices)
+	}
+}

@@ -18,6 +18,7 @@ const (
 	CodeConsentRequired     = "consent_required"
 	CodeNotEnrolled         = "not_enrolled"
 	CodeDeviceRevoked       = "device_revoked"
+	CodeTokensRevoked       = "tokens_revoked" // signed out for safety; nothing is wiped
 	CodeOffline             = "offline"
 	CodeSyncFailed          = "sync_failed"
 	CodeNotFound            = "not_found"

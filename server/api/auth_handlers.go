@@ -120,8 +120,12 @@ func (s *Server) refresh(c echo.Context) error {
 		s.Log.Warn().Str("subject_kind", old.SubjectKind).Str("subject", old.SubjectID).Msg("refresh token reused: family revoked")
 		return Fail(CodeRefreshTokenReused)
 	case errors.Is(err, store.ErrRevoked):
+		// device_revoked tells a tablet to wipe: only for a coordinator's revocation, not
+		// for a token revoked because its family was reused.
 		if old.SubjectKind == store.SubjectDevice {
-			return Fail(CodeDeviceRevoked)
+			if d, derr := s.Store.Device(ctx, old.SubjectID); derr == nil && d.Revoked {
+				return Fail(CodeDeviceRevoked)
+			}
 		}
 		return Fail(CodeRefreshTokenInvalid)
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrExpired):

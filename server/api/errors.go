@@ -35,6 +35,7 @@ const (
 	CodeEnrolmentCodeExpired = "enrolment_code_expired"
 	CodeRefreshTokenInvalid  = "refresh_token_invalid"
 	CodeRefreshTokenReused   = "refresh_token_reused"
+	CodeTokensRevoked        = "tokens_revoked"
 	CodeRateLimited          = "rate_limited"
 	CodeConflict             = "conflict"
 	CodeInvalidQuery         = "invalid_query"
@@ -62,6 +63,7 @@ var statuses = map[string]int{
 	CodeEnrolmentCodeInvalid: http.StatusUnauthorized,
 	CodeRefreshTokenInvalid:  http.StatusUnauthorized,
 	CodeRefreshTokenReused:   http.StatusUnauthorized,
+	CodeTokensRevoked:        http.StatusUnauthorized,
 
 	CodeForbidden:             http.StatusForbidden,
 	CodeOutOfScope:            http.StatusForbidden,

@@ -111,6 +111,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			if d.Revoked {
 				return Fail(CodeDeviceRevoked)
 			}
+			if d.TokensRevokedAt != 0 {
+				return Fail(CodeTokensRevoked)
+			}
 			if d.Team != claims.Team {
 				return Fail(CodeInvalidToken)
 			}

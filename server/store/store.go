@@ -97,6 +97,10 @@ type Device struct {
 	LastSeenAt int64
 	Revoked    bool
 	RevokedAt  int64
+	// TokensRevokedAt is set when a used refresh token was presented again: every token
+	// the device holds is dead, but the device is not revoked (it keeps its data) and can
+	// be enrolled again with a new code.
+	TokensRevokedAt int64
 }
 
 // EnrolmentCode is a one-use code a coordinator hands to a device. Only its hash is kept.

@@ -362,15 +362,15 @@ func (db *DB) Enrol(ctx context.Context, codeHash string, now int64, d store.Dev
 	return d, nil
 }
 
-const deviceColumns = `id, node_id, team, label, enrolled_by, enrolled_at, last_seen_at, revoked_at`
+const deviceColumns = `id, node_id, team, label, enrolled_by, enrolled_at, last_seen_at, revoked_at, tokens_revoked_at`
 
 func scanDevice(sc interface{ Scan(...any) error }) (store.Device, error) {
 	var d store.Device
-	var revoked sql.NullInt64
-	if err := sc.Scan(&d.ID, &d.NodeID, &d.Team, &d.Label, &d.EnrolledBy, &d.EnrolledAt, &d.LastSeenAt, &revoked); err != nil {
+	var revoked, tokensRevoked sql.NullInt64
+	if err := sc.Scan(&d.ID, &d.NodeID, &d.Team, &d.Label, &d.EnrolledBy, &d.EnrolledAt, &d.LastSeenAt, &revoked, &tokensRevoked); err != nil {
 		return store.Device{}, err
 	}
-	d.Revoked, d.RevokedAt = revoked.Valid, revoked.Int64
+	d.Revoked, d.RevokedAt, d.TokensRevokedAt = revoked.Valid, revoked.Int64, tokensRevoked.Int64
 	return d, nil
 }
 
@@ -458,14 +458,17 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now int64,
 		}
 		old.UsedAt, old.Revoked = used.Int64, revoked.Valid
 		if used.Valid {
-			// Someone holds a copy of a token already exchanged: end the whole chain, and
-			// for a tablet the tablet. Committed; the caller still gets ErrReused.
+			// Someone holds a copy of a token already exchanged: end the whole chain and,
+			// for a tablet, every token it holds (its access tokens too). Not the tablet
+			// itself: the likeliest cause is a refresh whose answer was lost, and a
+			// revoked tablet wipes what it has not synced. Committed; the caller still
+			// gets ErrReused.
 			reused = true
 			if _, err := tx.Exec(`UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE family = ?`, now, old.Family); err != nil {
 				return err
 			}
 			if old.SubjectKind == store.SubjectDevice {
-				if err := revokeDevice(tx, old.SubjectID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+				if _, err := tx.Exec(`UPDATE devices SET tokens_revoked_at = coalesce(tokens_revoked_at, ?) WHERE id = ?`, now, old.SubjectID); err != nil {
 					return err
 				}
 			}
