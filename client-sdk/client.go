@@ -31,20 +31,38 @@ type enrolResponse struct {
 
 // Enrol registers this device with the server using a one-time code from a coordinator,
 // and keeps the identity and tokens it is given.
+//
+// On a device that is already enrolled (signed out for safety, 401 tokens_revoked) it
+// signs in again as itself: it proves who it is with its last refresh token, and the
+// server gives it back its node id, so the ops it has not pushed yet still go.
 func (d *Device) Enrol(ctx context.Context, serverURL, code, label string) (Identity, error) {
 	serverURL = strings.TrimRight(serverURL, "/")
-	if id, err := d.Identity(); err == nil && id.DeviceID != "" {
-		return id, &Error{Code: "conflict", Detail: "device already enrolled"}
+	req := map[string]string{"code": code, "label": label}
+	prev, err := d.Identity()
+	again := err == nil && prev.DeviceID != ""
+	if again {
+		rt, err := d.meta(metaRefresh)
+		if err != nil {
+			return prev, err
+		}
+		req["previous_refresh_token"] = rt
 	}
 	var res enrolResponse
-	body, _ := json.Marshal(map[string]string{"code": code, "label": label})
+	body, _ := json.Marshal(req)
 	if err := d.roundTrip(ctx, serverURL, http.MethodPost, "/v1/devices/enrol", body, "", &res); err != nil {
-		return Identity{}, err
+		return Identity{}, d.revokedCheck(err)
 	}
 	if res.NodeID == "" || res.Team == "" || res.AccessToken == "" {
 		return Identity{}, &Error{Code: CodeInternal, Detail: "enrolment answer lacks node_id, team or token"}
 	}
-	err := d.use(func(s *syncengine.Store) error {
+	if again && (res.NodeID != prev.Node || res.Team != prev.Team) {
+		// Never trade identities under ops not yet pushed.
+		return prev, &Error{Code: "conflict", Detail: "the server gave this device another identity"}
+	}
+	if again && label == "" {
+		label = prev.Label
+	}
+	err = d.use(func(s *syncengine.Store) error {
 		// Meta first, identity last: an identity means a complete enrolment.
 		if err := s.SetMeta(ctx, map[string]string{
 			metaServer: serverURL, metaDeviceID: res.DeviceID, metaLabel: label,

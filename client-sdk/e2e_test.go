@@ -605,4 +605,18 @@ func TestE2ELostRefreshAnswerKeepsUnsyncedWork(t *testing.T) {
 	if !found {
 		t.Errorf("the tablet is not in the device list: %+v", devices)
 	}
+
+	// A new code from the coordinator signs it in again as itself, and what it had not
+	// pushed reaches the server.
+	before, _ := tb.Identity()
+	after, err := tb.Enrol(ctx, s.URL, s.enrolmentCode(t, "again"), "")
+	if err != nil {
+		t.Fatalf("re-enrol: %v", err)
+	}
+	if after.Node != before.Node || after.DeviceID != before.DeviceID {
+		t.Fatalf("identity changed: %+v -> %+v", before, after)
+	}
+	tb.syncUntilDone(t)
+	s.do(t, "GET", "/v1/records/conversation/"+conv, nil, nil, http.StatusOK)
+	assertConverged(t, s, []*tablet{tb})
 }

@@ -154,6 +154,9 @@ func (s *Server) refresh(c echo.Context) error {
 type enrolRequest struct {
 	Code  *string `json:"code"`
 	Label string  `json:"label"`
+	// PreviousRefreshToken (an addition) signs an existing tablet in again as itself,
+	// keeping its node id, after its tokens were revoked: see docs/PROTOCOL.md.
+	PreviousRefreshToken string `json:"previous_refresh_token"`
 }
 
 func (s *Server) enrol(c echo.Context) error {
@@ -169,8 +172,22 @@ func (s *Server) enrol(c echo.Context) error {
 		return err
 	}
 	secret, rt := s.newRefresh("", s.opt.DeviceTokenTTL)
-	d := store.Device{ID: auth.NewID(), NodeID: auth.NewID(), Label: label}
-	d, err = s.Store.Enrol(c.Request().Context(), auth.HashSecret(auth.NormaliseCode(*req.Code)), s.nowMS(), d, rt)
+	codeHash := auth.HashSecret(auth.NormaliseCode(*req.Code))
+	var d store.Device
+	if req.PreviousRefreshToken != "" {
+		d, err = s.Store.Reenrol(c.Request().Context(), codeHash, auth.HashSecret(req.PreviousRefreshToken), s.nowMS(), label, rt)
+		switch {
+		case errors.Is(err, store.ErrUnknownToken):
+			return FailField(schema.CodeInvalidField, "previous_refresh_token")
+		case errors.Is(err, store.ErrRevoked):
+			return Fail(CodeDeviceRevoked)
+		case errors.Is(err, store.ErrScope):
+			return Fail(CodeOutOfScope)
+		}
+	} else {
+		d = store.Device{ID: auth.NewID(), NodeID: auth.NewID(), Label: label}
+		d, err = s.Store.Enrol(c.Request().Context(), codeHash, s.nowMS(), d, rt)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Fail(CodeEnrolmentCodeInvalid)

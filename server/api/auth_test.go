@@ -326,3 +326,28 @@ func TestAdmin(t *testing.T) {
 	}
 	_ = http.StatusOK
 }
+
+// A tablet signed out for safety comes back as itself with a new code and its last
+// refresh token; nobody else's token, no other team's code, and no revoked tablet.
+func TestReenrol(t *testing.T) {
+	e := newEnv(t)
+	d := e.enrol(e.coordN, "north")
+	var next api.TokenResponse
+	e.ok("POST", "/v1/auth/refresh", "", map[string]any{"refresh_token": d.RefreshToken}, &next)
+	e.run(t, []scenario{
+		{name: "ReuseSignsOut", req: req{method: "POST", path: "/v1/auth/refresh", body: map[string]any{"refresh_token": d.RefreshToken}}, status: 401, code: "refresh_token_reused"},
+		{name: "UnknownPreviousToken", req: req{method: "POST", path: "/v1/devices/enrol", body: map[string]any{"code": e.code(e.coordN, "north"), "previous_refresh_token": "not-a-token"}}, status: 422, code: "invalid_field"},
+		{name: "OtherTeamsCode", req: req{method: "POST", path: "/v1/devices/enrol", body: map[string]any{"code": e.code(e.coordS, "south"), "previous_refresh_token": next.RefreshToken}}, status: 403, code: "out_of_scope"},
+		{name: "BackAsItself", req: req{method: "POST", path: "/v1/devices/enrol", body: map[string]any{"code": e.code(e.coordN, "north"), "previous_refresh_token": next.RefreshToken}}, status: 200,
+			check: func(t *testing.T, r response) {
+				var got api.TokenResponse
+				if err := json.Unmarshal(r.body, &got); err != nil || got.DeviceID != d.DeviceID || got.NodeID != d.NodeID {
+					t.Fatalf("re-enrolled as %+v, was %+v (%v)", got, d, err)
+				}
+			}},
+	})
+	e.ok("POST", "/v1/devices/"+d.DeviceID+"/revoke", e.coordN, nil, nil)
+	e.run(t, []scenario{
+		{name: "RevokedCannotComeBack", req: req{method: "POST", path: "/v1/devices/enrol", body: map[string]any{"code": e.code(e.coordN, "north"), "previous_refresh_token": next.RefreshToken}}, status: 401, code: "device_revoked"},
+	})
+}

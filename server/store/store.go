@@ -25,6 +25,9 @@ var (
 	ErrExpired  = errors.New("store: expired")        // a code or token is past its expiry
 	ErrReused   = errors.New("store: token reused")   // a rotated refresh token came back
 	ErrRevoked  = errors.New("store: revoked")        // the device or token was revoked
+	ErrScope    = errors.New("store: another team")   // the entity belongs to another team
+	// ErrUnknownToken: a refresh token given as proof names no device.
+	ErrUnknownToken = errors.New("store: unknown refresh token")
 )
 
 // Store is everything the server keeps.
@@ -160,6 +163,14 @@ type Auth interface {
 	// when empty) and stores its first refresh token. ErrNotFound for an unknown code,
 	// ErrUsed if it was used, ErrExpired if it is past its expiry.
 	Enrol(ctx context.Context, codeHash string, now int64, d Device, first RefreshToken) (Device, error)
+	// Reenrol uses a code to sign an existing device in again, keeping its id and node id
+	// (so ops it has not pushed can still be pushed). The device is the one that was
+	// given the refresh token whose hash is previousHash (a proof that the caller is that
+	// tablet, valid even after its tokens were revoked). It must be in the code's team
+	// (ErrScope) and not revoked by a coordinator (ErrRevoked); an unknown token is
+	// ErrUnknownToken. The code's errors are Enrol's. Its old tokens stay revoked; first
+	// starts a new family.
+	Reenrol(ctx context.Context, codeHash, previousHash string, now int64, label string, first RefreshToken) (Device, error)
 	// Device: ErrNotFound.
 	Device(ctx context.Context, id string) (Device, error)
 	// Devices lists devices of the teams (nil: all), by enrolment time.

@@ -324,27 +324,82 @@ func (db *DB) CreateEnrolmentCode(ctx context.Context, c store.EnrolmentCode) er
 	return err
 }
 
-func (db *DB) Enrol(ctx context.Context, codeHash string, now int64, d store.Device, first store.RefreshToken) (store.Device, error) {
+// useCode checks an enrolment code and marks it used by deviceID.
+func useCode(tx *sql.Tx, codeHash string, now int64, deviceID string) (store.EnrolmentCode, error) {
+	var c store.EnrolmentCode
+	var used sql.NullInt64
+	err := tx.QueryRow(`SELECT team, label, created_by, expires_at, used_at FROM enrolment_codes WHERE hash = ?`, codeHash).
+		Scan(&c.Team, &c.Label, &c.CreatedBy, &c.ExpiresAt, &used)
+	if err != nil {
+		return c, notFound(err)
+	}
+	switch {
+	case used.Valid:
+		return c, store.ErrUsed
+	case now >= c.ExpiresAt:
+		return c, store.ErrExpired
+	}
+	_, err = tx.Exec(`UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE hash = ?`, now, deviceID, codeHash)
+	return c, err
+}
+
+func (db *DB) Reenrol(ctx context.Context, codeHash, previousHash string, now int64, label string, first store.RefreshToken) (store.Device, error) {
+	var d store.Device
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		var c store.EnrolmentCode
-		var used sql.NullInt64
-		err := tx.QueryRow(`SELECT team, label, created_by, expires_at, used_at FROM enrolment_codes WHERE hash = ?`, codeHash).
-			Scan(&c.Team, &c.Label, &c.CreatedBy, &c.ExpiresAt, &used)
+		// The code first, so its errors read as they do for a first enrolment; the
+		// transaction takes the mark back if anything below fails.
+		c, err := useCode(tx, codeHash, now, "")
 		if err != nil {
+			return err
+		}
+		var id string
+		err = tx.QueryRow(`SELECT subject_id FROM refresh_tokens WHERE hash = ? AND subject_kind = ?`, previousHash, store.SubjectDevice).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrUnknownToken
+		} else if err != nil {
+			return err
+		}
+		if d, err = scanDevice(tx.QueryRow(`SELECT `+deviceColumns+` FROM devices WHERE id = ?`, id)); err != nil {
 			return notFound(err)
 		}
-		switch {
-		case used.Valid:
-			return store.ErrUsed
-		case now >= c.ExpiresAt:
-			return store.ErrExpired
+		if d.Revoked {
+			return store.ErrRevoked
+		}
+		if _, err := tx.Exec(`UPDATE enrolment_codes SET device_id = ? WHERE hash = ?`, d.ID, codeHash); err != nil {
+			return err
+		}
+		if c.Team != d.Team {
+			return store.ErrScope
+		}
+		if label != "" {
+			d.Label = label
+		}
+		d.LastSeenAt, d.TokensRevokedAt = now, 0
+		if _, err := tx.Exec(`UPDATE devices SET tokens_revoked_at = NULL, last_seen_at = ?, label = ? WHERE id = ?`, now, d.Label, d.ID); err != nil {
+			return err
+		}
+		// Whatever of its old families is still live ends here: the tablet starts afresh.
+		if _, err := tx.Exec(`UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE subject_kind = ? AND subject_id = ?`, now, store.SubjectDevice, d.ID); err != nil {
+			return err
+		}
+		first.SubjectKind, first.SubjectID = store.SubjectDevice, d.ID
+		return insertToken(tx, first)
+	})
+	if err != nil {
+		return store.Device{}, err
+	}
+	return d, nil
+}
+
+func (db *DB) Enrol(ctx context.Context, codeHash string, now int64, d store.Device, first store.RefreshToken) (store.Device, error) {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		c, err := useCode(tx, codeHash, now, d.ID)
+		if err != nil {
+			return err
 		}
 		d.Team, d.EnrolledBy, d.EnrolledAt, d.LastSeenAt = c.Team, c.CreatedBy, now, now
 		if d.Label == "" {
 			d.Label = c.Label
-		}
-		if _, err := tx.Exec(`UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE hash = ?`, now, d.ID, codeHash); err != nil {
-			return err
 		}
 		if _, err := tx.Exec(`INSERT INTO devices (id, node_id, team, label, enrolled_by, enrolled_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			d.ID, d.NodeID, d.Team, d.Label, d.EnrolledBy, d.EnrolledAt, d.LastSeenAt); err != nil {

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Revoke", revoke},
 		{"RefreshRotation", refreshRotation},
 		{"RefreshReuseRevokesTokensNotDevice", refreshReuseKeepsDevice},
+		{"ReenrolKeepsTheNode", reenrol},
 		{"NodeOwner", nodeOwner},
 		{"ReplicaPushPullState", replica},
 		{"ReplicaScope", replicaScope},
@@ -274,6 +275,49 @@ func refreshReuseKeepsDevice(t *testing.T, s store.Store) {
 		t.Fatalf("after reuse: revoked=%v tokens_revoked_at=%d, want only its tokens revoked", got.Revoked, got.TokensRevokedAt)
 	}
 	_, err = s.RotateRefreshToken(ctx, "r2", now(), token("r4", time.Hour))
+	wantErr(t, err, store.ErrRevoked)
+}
+
+func reenrol(t *testing.T, s store.Store) {
+	must(t, s.CreateTeam(ctx, store.Team{Name: "north", CreatedAt: now()}))
+	must(t, s.CreateTeam(ctx, store.Team{Name: "south", CreatedAt: now()}))
+	code(t, s, "c1", time.Minute)
+	d := enrol(t, s, "c1", "r1")
+	_, err := s.RotateRefreshToken(ctx, "r1", now(), token("r2", time.Hour))
+	must(t, err)
+	_, err = s.RotateRefreshToken(ctx, "r1", now(), token("r3", time.Hour)) // the lost answer's retry
+	wantErr(t, err, store.ErrReused)
+
+	code(t, s, "c2", time.Minute)
+	_, err = s.Reenrol(ctx, "c2", "no-such-token", now(), "", token("x1", time.Hour))
+	wantErr(t, err, store.ErrUnknownToken)
+	_, err = s.Reenrol(ctx, "no-such-code", "r1", now(), "", token("x2", time.Hour))
+	wantErr(t, err, store.ErrNotFound)
+	must(t, s.CreateEnrolmentCode(ctx, store.EnrolmentCode{Hash: "south1", Team: "south", CreatedBy: "u1", CreatedAt: now(), ExpiresAt: now() + 60000}))
+	_, err = s.Reenrol(ctx, "south1", "r1", now(), "", token("x3", time.Hour))
+	wantErr(t, err, store.ErrScope)
+
+	// Any token it was ever given proves it is that tablet; it comes back as itself.
+	got, err := s.Reenrol(ctx, "c2", "r2", now(), "tablet again", token("r4", time.Hour))
+	must(t, err)
+	if got.ID != d.ID || got.NodeID != d.NodeID || got.TokensRevokedAt != 0 || got.Label != "tablet again" {
+		t.Fatalf("Reenrol = %+v, enrolled as %+v", got, d)
+	}
+	stored, err := s.Device(ctx, d.ID)
+	must(t, err)
+	if stored.TokensRevokedAt != 0 || stored.Revoked {
+		t.Fatalf("after Reenrol: %+v", stored)
+	}
+	_, err = s.RotateRefreshToken(ctx, "r4", now(), token("r5", time.Hour))
+	must(t, err)
+	_, err = s.Reenrol(ctx, "c2", "r1", now(), "", token("x4", time.Hour))
+	wantErr(t, err, store.ErrUsed)
+
+	// A tablet a coordinator revoked (lost, stolen) can't come back this way.
+	_, err = s.RevokeDevice(ctx, d.ID, now())
+	must(t, err)
+	code(t, s, "c3", time.Minute)
+	_, err = s.Reenrol(ctx, "c3", "r5", now(), "", token("x5", time.Hour))
 	wantErr(t, err, store.ErrRevoked)
 }
 
