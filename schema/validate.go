@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -313,7 +314,7 @@ func checkPrompts(v any) *Error {
 		if err != nil {
 			return err
 		}
-		if !contains(PromptKinds, kind) {
+		if !slices.Contains(PromptKinds, kind) {
 			return errf(CodeInvalidEnum, fmt.Sprintf("prompts[%d].kind", i), "%q is not one of %s", kind, strings.Join(PromptKinds, ", "))
 		}
 		if t, ok := m["text"]; ok {
@@ -323,13 +324,4 @@ func checkPrompts(v any) *Error {
 		}
 	}
 	return nil
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -3,7 +3,7 @@ package syncengine
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+	"slices"
 	"sort"
 
 	"github.com/fieldnotes/fieldnotes/schema"
@@ -54,17 +54,9 @@ func (m *Memory) Apply(ops []Op, opt ApplyOptions) (Result, error) {
 func (m *Memory) Write(node string, changes []Change) ([]Op, Result, error) {
 	ops := make([]Op, 0, len(changes))
 	for _, c := range changes {
-		var raw json.RawMessage
-		switch v := c.Value.(type) {
-		case nil:
-		case json.RawMessage:
-			raw = v
-		default:
-			b, err := json.Marshal(v)
-			if err != nil {
-				return nil, Result{}, err
-			}
-			raw = b
+		raw, err := c.encodeValue()
+		if err != nil {
+			return nil, Result{}, err
 		}
 		m.counter++
 		ts, tc := m.clock.Now()
@@ -201,7 +193,7 @@ func (t memTxn) purgeOps(r *row) error {
 func (t memTxn) purgeFieldOps(r *row, fields []string, cut Stamp) error {
 	for id := range t.m.byRec[r.key] {
 		o := t.m.ops[id].op
-		if containsAny(fields, o.Field) && !cut.Less(o.Stamp()) {
+		if slices.Contains(fields, o.Field) && !cut.Less(o.Stamp()) {
 			delete(t.m.ops, id)
 			delete(t.m.byRec[r.key], id)
 		}
@@ -241,15 +233,6 @@ func (t memTxn) refsFrom(kind string, from *row) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-func containsAny(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func sortKeys(keys []RecordKey) {

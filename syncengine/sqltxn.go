@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -476,7 +477,7 @@ func (t *sqlTxn) purgeFieldOps(r *row, fields []string, cut Stamp) error {
 	}
 	kept := make([]int64, 0, len(sops))
 	for _, so := range sops {
-		if containsAny(fields, so.op.Field) && !cut.Less(so.op.Stamp()) {
+		if slices.Contains(fields, so.op.Field) && !cut.Less(so.op.Stamp()) {
 			if err := t.deleteOp(so.seq); err != nil {
 				return err
 			}
@@ -512,7 +513,7 @@ func (t *sqlTxn) refsTo(kind, to string) ([]RecordKey, error) {
 	}
 	// Records made earlier in this batch are not in the table yet.
 	for _, r := range t.order {
-		if r.isNew && !containsKey(out, r.key) {
+		if r.isNew && !slices.Contains(out, r.key) {
 			if ok, err := t.batchRef(kind, r, to); err != nil {
 				return nil, err
 			} else if ok {
@@ -591,15 +592,6 @@ func (t *sqlTxn) flush() error {
 	ts, tc := t.s.clock.Last()
 	_, err := t.exec(qSetMeta, metaClock, fmt.Sprintf("%d %d %d", ts, tc, t.s.clock.Offset()))
 	return err
-}
-
-func containsKey(keys []RecordKey, k RecordKey) bool {
-	for _, x := range keys {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 func placeholders(n int) string {

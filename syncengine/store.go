@@ -394,6 +394,22 @@ type Change struct {
 	Value      any // encoded as JSON; a json.RawMessage is used as is
 }
 
+// encodeValue is the change's value as JSON (a json.RawMessage is taken as it is).
+func (c Change) encodeValue() (json.RawMessage, error) {
+	switch v := c.Value.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		return v, nil
+	default:
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s.%s: %w", c.Collection, c.Field, err)
+		}
+		return raw, nil
+	}
+}
+
 // Write turns local changes into ops stamped by this replica's clock and node and
 // applies them in one transaction. A change that fails validation stores nothing and
 // returns a *RejectedError. A remove observes every add of the element this replica
@@ -430,15 +446,9 @@ func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt 
 		counter, _ := strconv.ParseUint(cv, 10, 64)
 		ops := make([]Op, 0, len(changes))
 		for _, c := range changes {
-			var raw json.RawMessage
-			switch v := c.Value.(type) {
-			case nil:
-			case json.RawMessage:
-				raw = v
-			default:
-				if raw, err = json.Marshal(v); err != nil {
-					return nil, fmt.Errorf("encode %s.%s: %w", c.Collection, c.Field, err)
-				}
+			raw, err := c.encodeValue()
+			if err != nil {
+				return nil, err
 			}
 			counter++
 			ts, tc := s.clock.Now()
