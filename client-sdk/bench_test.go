@@ -186,7 +186,8 @@ func BenchmarkPull100k(b *testing.B) {
 		dir := b.TempDir()
 		hubDB := filepath.Join(dir, "hub.db")
 		copyFile(b, hubPath, hubDB)
-		st, err := syncengine.Open(hubDB, syncengine.Options{})
+		// Configured as the server configures its store (reads memory-mapped).
+		st, err := syncengine.Open(hubDB, syncengine.Options{MmapSize: syncengine.HubMmapSize})
 		if err != nil {
 			b.Fatal(err)
 		}

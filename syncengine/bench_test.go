@@ -60,7 +60,7 @@ func workload(conversations int) []Op {
 // primary key any plain table of these rows would have, the op's identity (node,
 // counter), as cr-sqlite's comparison of replicated and plain tables did.
 func plainInsert(b *testing.B, path string, ops []Op) time.Duration {
-	db, err := sql.Open("sqlite", dsn(path, true))
+	db, err := sql.Open("sqlite", dsn(path, true, 0))
 	if err != nil {
 		b.Fatal(err)
 	}
