@@ -187,7 +187,7 @@ func BenchmarkPull100k(b *testing.B) {
 		hubDB := filepath.Join(dir, "hub.db")
 		copyFile(b, hubPath, hubDB)
 		// Configured as the server configures its store (reads memory-mapped).
-		st, err := syncengine.Open(hubDB, syncengine.Options{MmapSize: syncengine.HubMmapSize})
+		st, err := syncengine.Open(hubDB, syncengine.Hub(syncengine.Options{}))
 		if err != nil {
 			b.Fatal(err)
 		}

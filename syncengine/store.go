@@ -38,6 +38,7 @@ type Store struct {
 	// SetMeta and any rollback empty it.
 	metaCache map[string]string
 	getRecord *sql.Stmt // Get, on the reader pool
+	ckpt      *checkpointer
 	// topCounters is, per node, at least the highest counter stored (see topCounter).
 	topCounters map[int64]uint64
 	// committedSeq is the highest seq (op or erasure) committed, for MaxSeq.
@@ -60,7 +61,7 @@ type Options struct {
 	MaxSkew time.Duration
 	// PageSize, if set, is the page size of a store created now (a power of two from 512
 	// to 65536). SQLite writes the WAL one page per system call, so a hub committing
-	// many ops at a time gains from big pages (HubPageSize); a tablet committing one
+	// many ops at a time gains from big pages (see Hub); a tablet committing one
 	// answer at a time does better with SQLite's default 4 KiB.
 	PageSize int
 	// MmapSize, if set, memory-maps up to that many bytes of the file for readers. A hub
@@ -68,27 +69,46 @@ type Options struct {
 	// pull time); a tablet's small reads lose, because each read transaction remaps the
 	// file its writer keeps growing (munmap was a fifth of capture time).
 	MmapSize int64
+	// BackgroundCheckpoint moves WAL checkpoints off the writer onto a goroutine of their
+	// own (checkpoint.go). A hub's writer gains; a tablet's answer-at-a-time commits do
+	// better with SQLite checkpointing in line.
+	BackgroundCheckpoint bool
 }
 
-// HubMmapSize is what the server's store maps for readers.
-const HubMmapSize = 256 << 20
+// Hub returns o tuned for the server's store, which takes many devices' ops at once and
+// serves their pulls: 16 KiB pages (SQLite writes the WAL a page per system call, and
+// commit was a third of the hub's writer time with 4 KiB pages), memory-mapped reads,
+// and checkpoints off the writer. Measured with fieldnotes-bench; a tablet keeps
+// SQLite's defaults, which measured better for capture.
+func Hub(o Options) Options {
+	o.PageSize, o.MmapSize, o.BackgroundCheckpoint = 16384, 256<<20, true
+	return o
+}
 
-// HubPageSize is the page size the server's store is created with: commit was a third
-// of the hub's writer time with 4 KiB pages, and 16 KiB pages raised push throughput by
-// about a fifth in fieldnotes-bench.
-const HubPageSize = 16384
+// Connection roles, each with its own pragmas (every pooled connection gets them).
+type connRole int
 
-func dsn(path string, writer bool, mmap int64) string {
+const (
+	roleWriter       connRole = iota // the one writer: immediate transactions
+	roleReader                       // many readers, read-only
+	roleCheckpointer                 // copies the WAL back (checkpoint.go)
+)
+
+func dsn(path string, role connRole, opt Options) string {
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "secure_delete(ON)"} {
 		q.Add("_pragma", p)
 	}
-	if writer {
+	switch role {
+	case roleWriter:
 		q.Set("_txlock", "immediate")
-	} else {
+		if opt.BackgroundCheckpoint {
+			q.Add("_pragma", "wal_autocheckpoint(0)") // the checkpointer does it, off the writer's path
+		}
+	case roleReader:
 		q.Add("_pragma", "query_only(1)")
-		if mmap > 0 {
-			q.Add("_pragma", fmt.Sprintf("mmap_size(%d)", mmap))
+		if opt.MmapSize > 0 {
+			q.Add("_pragma", fmt.Sprintf("mmap_size(%d)", opt.MmapSize))
 		}
 	}
 	return "file:" + path + "?" + q.Encode()
@@ -127,7 +147,7 @@ func Open(path string, opt Options) (*Store, error) {
 	if err := createWithPageSize(path, opt.PageSize); err != nil {
 		return nil, err
 	}
-	w, err := sql.Open("sqlite", dsn(path, true, 0))
+	w, err := sql.Open("sqlite", dsn(path, roleWriter, opt))
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +161,7 @@ func Open(path string, opt Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("prepare %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(path, false, opt.MmapSize))
+	r, err := sql.Open("sqlite", dsn(path, roleReader, opt))
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -151,6 +171,12 @@ func Open(path string, opt Options) (*Store, error) {
 	if s.getRecord, err = r.Prepare(`SELECT ` + recordColumns + ` FROM records WHERE collection = ? AND id = ?`); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if opt.BackgroundCheckpoint {
+		if s.ckpt, err = startCheckpointer(path, opt); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	if err := s.loadCounters(); err != nil {
 		s.Close()
@@ -167,6 +193,9 @@ func (s *Store) Close() error {
 	}
 	if s.getRecord != nil {
 		s.getRecord.Close()
+	}
+	if s.ckpt != nil {
+		s.ckpt.close()
 	}
 	if s.r != nil {
 		err = s.r.Close()
@@ -375,6 +404,9 @@ func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(
 		return Result{}, nil, err
 	}
 	s.committedSeq.Store(s.nextSeq - 1)
+	if s.ckpt != nil {
+		s.ckpt.committed()
+	}
 	t.keepRecent()
 	if len(res.Erased) > 0 {
 		s.scrubWAL()

@@ -64,7 +64,7 @@ func Open(dir string, opt Options) (*DB, error) {
 	if now == nil {
 		now = func() int64 { return time.Now().UnixMilli() }
 	}
-	rep, err := syncengine.Open(filepath.Join(dir, "replica.db"), syncengine.Options{Now: now, MaxSkew: opt.MaxSkew, PageSize: syncengine.HubPageSize, MmapSize: syncengine.HubMmapSize})
+	rep, err := syncengine.Open(filepath.Join(dir, "replica.db"), syncengine.Hub(syncengine.Options{Now: now, MaxSkew: opt.MaxSkew}))
 	if err != nil {
 		return nil, err
 	}
