@@ -209,6 +209,23 @@ func (p Problem) validate() error {
 // The result has one entry per prob.Values. Errors: invalid_query for a bad policy
 // (e.g. cell with MinCell < 2), invalid_problem for a malformed problem.
 func Protect(p Policy, prob Problem) ([]Published, error) {
+	return ProtectWith(p, prob, Options{})
+}
+
+// Options constrain a publication that must agree with others.
+type Options struct {
+	// Fixed publishes the first len(Fixed) quantities exactly as given: another report
+	// on the same data already published them (a per-engagement report keeps the
+	// engagement's cell of the all-engagements report).
+	Fixed []Published
+	// Implied marks quantities a reader can reason with but that are never published
+	// (in a multi-valued grouping, everyone not in a group). They are hidden, never used
+	// to protect others, and their own exposure doesn't count.
+	Implied []bool
+}
+
+// ProtectWith is Protect under Options.
+func ProtectWith(p Policy, prob Problem, o Options) ([]Published, error) {
 	p, err := p.normalize()
 	if err != nil {
 		return nil, err
@@ -216,18 +233,22 @@ func Protect(p Policy, prob Problem) ([]Published, error) {
 	if err := prob.validate(); err != nil {
 		return nil, err
 	}
+	if len(o.Fixed) > len(prob.Values) || len(o.Implied) > len(prob.Values) {
+		return nil, &Error{Code: CodeInvalidProblem, Message: "options name more quantities than the problem has"}
+	}
 	out := make([]Published, len(prob.Values))
 	if p.Name == PolicyNHS {
 		for i, v := range prob.Values {
-			if r, sup := NHSRound(v); sup {
+			if r, sup := NHSRound(v); sup || (i < len(o.Implied) && o.Implied[i]) {
 				out[i] = hidden
 			} else {
 				out[i] = shown(r)
 			}
 		}
+		copy(out, o.Fixed)
 		return out, nil
 	}
-	supp, err := cellSuppress(p, prob)
+	supp, err := cellSuppress(p, prob, o)
 	if err != nil {
 		return nil, err
 	}
@@ -238,5 +259,6 @@ func Protect(p Policy, prob Problem) ([]Published, error) {
 			out[i] = shown(v)
 		}
 	}
+	copy(out, o.Fixed)
 	return out, nil
 }

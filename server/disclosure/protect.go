@@ -22,11 +22,25 @@ import "sort"
 //
 // The clean-up pass then tries to publish each secondary suppression again (totals
 // first, then the largest) and keeps it published if the audit stays clean.
-func cellSuppress(p Policy, prob Problem) ([]bool, error) {
+//
+// With Options, the first len(o.Fixed) quantities are published as given and never
+// chosen, implied quantities are hidden and never chosen, exposures of implied
+// quantities don't count (they are not published), and an exposure no candidate can
+// cure (only fixed quantities could) is left as it is.
+func cellSuppress(p Policy, prob Problem, o Options) ([]bool, error) {
 	n := len(prob.Values)
 	supp := make([]bool, n)
+	implied := func(q int) bool { return q < len(o.Implied) && o.Implied[q] }
+	fixed := func(q int) bool { return q < len(o.Fixed) }
 	for i, v := range prob.Values {
-		supp[i] = v >= 1 && v < p.MinCell
+		switch {
+		case fixed(i):
+			supp[i] = o.Fixed[i].Suppressed
+		case implied(i):
+			supp[i] = v > 0
+		default:
+			supp[i] = v >= 1 && v < p.MinCell
+		}
 	}
 	isTotal := make([]bool, n)
 	linesOf := make([][]int, n)
@@ -39,14 +53,30 @@ func cellSuppress(p Policy, prob Problem) ([]bool, error) {
 	pub := make([]Published, n)
 	render := func() {
 		for i, v := range prob.Values {
-			if supp[i] {
+			switch {
+			case fixed(i):
+				pub[i] = o.Fixed[i]
+			case supp[i]:
 				pub[i] = hidden
-			} else {
+			default:
 				pub[i] = shown(v)
 			}
 		}
 	}
-	candidate := func(q int) bool { return !supp[q] && prob.Values[q] > 0 }
+	candidate := func(q int) bool { return !supp[q] && prob.Values[q] > 0 && !fixed(q) && !implied(q) }
+	exposures := func() ([]Exposure, error) {
+		exps, err := audit(p, prob, pub)
+		if err != nil {
+			return nil, err
+		}
+		kept := exps[:0]
+		for _, e := range exps {
+			if !implied(e.Index) {
+				kept = append(kept, e)
+			}
+		}
+		return kept, nil
+	}
 	better := func(a, b int) bool { // is a a better secondary choice than b?
 		if b < 0 {
 			return true
@@ -146,17 +176,22 @@ func cellSuppress(p Policy, prob Problem) ([]bool, error) {
 			}
 			frontier = next
 		}
+		// Last resort, which guarantees an end when nothing is fixed: any candidate. With
+		// fixed quantities an exposure may be beyond any candidate's reach; hiding
+		// unrelated counts wouldn't cure it, so it is left.
 		best := -1
-		for q := range n {
-			if candidate(q) && better(q, best) {
-				best = q
+		if len(o.Fixed) == 0 {
+			for q := range n {
+				if candidate(q) && better(q, best) {
+					best = q
+				}
 			}
 		}
 		return best, nil
 	}
 	for {
 		render()
-		exps, err := audit(p, prob, pub)
+		exps, err := exposures()
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +216,7 @@ func cellSuppress(p Policy, prob Problem) ([]bool, error) {
 	// keep it published if the audit stays clean.
 	var second []int
 	for i, v := range prob.Values {
-		if supp[i] && v >= p.MinCell {
+		if supp[i] && v >= p.MinCell && !fixed(i) && !implied(i) {
 			second = append(second, i)
 		}
 	}
@@ -192,14 +227,19 @@ func cellSuppress(p Policy, prob Problem) ([]bool, error) {
 		}
 		return prob.Values[qa] > prob.Values[qb]
 	})
+	render()
+	left, err := exposures() // only fixed quantities could cure these
+	if err != nil {
+		return nil, err
+	}
 	for _, q := range second {
 		supp[q] = false
 		render()
-		exps, err := audit(p, prob, pub)
+		exps, err := exposures()
 		if err != nil {
 			return nil, err
 		}
-		if len(exps) > 0 {
+		if len(exps) > len(left) {
 			supp[q] = true
 		}
 	}
