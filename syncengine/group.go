@@ -40,7 +40,7 @@ func (s *Store) ApplyGroup(ctx context.Context, batches []Batch) ([]Result, erro
 			erased = erased || len(res.Erased) > 0
 		}
 		return nil, nil // nothing more for applyLocked to apply: it flushes and commits
-	})
+	}, false)
 	if err != nil {
 		return nil, err
 	}

@@ -307,7 +307,7 @@ func (s *Store) Purge(ctx context.Context, keys []RecordKey, team string) error 
 		}
 		erased = len(b.res.Erased)
 		return nil, nil
-	})
+	}, false)
 	if err == nil && erased > 0 {
 		s.scrubWAL()
 	}

@@ -31,8 +31,6 @@ type sqlTxn struct {
 	order []*row
 }
 
-func (t *sqlTxn) close() {} // statements bound to tx close with it
-
 // keepRecent keeps the batch's records, as committed, for the next batch.
 func (t *sqlTxn) keepRecent() {
 	if t.s.recent == nil || len(t.s.recent)+len(t.order) > recentLimit {

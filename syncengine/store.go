@@ -351,7 +351,7 @@ func (s *Store) Apply(ctx context.Context, ops []Op, opt ApplyOptions) (Result, 
 	defer s.mu.Unlock()
 	cp := make([]Op, len(ops))
 	copy(cp, ops)
-	res, _, err := s.applyLocked(ctx, opt, func(*sqlTxn) ([]Op, error) { return cp, nil })
+	res, _, err := s.applyLocked(ctx, opt, func(*sqlTxn) ([]Op, error) { return cp, nil }, false)
 	return res, err
 }
 
@@ -366,14 +366,13 @@ func (e *RejectedError) Error() string {
 // applyLocked runs one batch in one immediate transaction. prepare makes the ops inside
 // the transaction (Write numbers them there). If reject is set, any rejected op rolls
 // the whole batch back.
-func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(*sqlTxn) ([]Op, error), rejectAll ...bool) (res Result, ops []Op, err error) {
+func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(*sqlTxn) ([]Op, error), rejectAll bool) (res Result, ops []Op, err error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return Result{}, nil, err
 	}
 	t := &sqlTxn{s: s, tx: tx, rows: map[RecordKey]*row{}}
 	defer func() {
-		t.close()
 		if err != nil {
 			tx.Rollback()
 			s.recent = nil // rows in it may carry the failed batch's changes
@@ -394,7 +393,7 @@ func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(
 	if res, err = s.engine.apply(t, ops, opt); err != nil {
 		return Result{}, nil, err
 	}
-	if len(rejectAll) > 0 && rejectAll[0] && len(res.Rejected) > 0 {
+	if rejectAll && len(res.Rejected) > 0 {
 		return Result{}, nil, &RejectedError{Rejected: res.Rejected}
 	}
 	if err = t.flush(); err != nil {
