@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,5 +235,51 @@ func TestCheckpointerCopiesTheWALBack(t *testing.T) {
 			t.Fatalf("database file still %d bytes: nothing checkpointed", fi.Size())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// After an erasure the text is gone from the files themselves, not just from queries:
+// freed pages are zeroed (secure_delete) and the WAL is truncated, so a seized tablet or
+// a copied server file doesn't hold what a withdrawn participant said.
+func TestErasedTextLeavesTheFiles(t *testing.T) {
+	ctx := context.Background()
+	for _, opt := range []Options{{}, Hub(Options{})} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "replica.db")
+		s, err := Open(path, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetIdentity(ctx, "tablet-1", "team-a"); err != nil {
+			t.Fatal(err)
+		}
+		const secret = "my-neighbour-Zofia-told-me-about-her-diagnosis"
+		conv, consent := simConvs[0], simConsents[0]
+		if _, _, err := s.Write(ctx, []Change{
+			{schema.Conversation, conv, schema.KindSet, "consent", consent},
+			{schema.Conversation, conv, schema.KindSet, "answer.what_works", map[string]any{"text": secret, "prompt_locale": "pl", "answer_locale": "pl"}},
+			{schema.Conversation, conv, schema.KindAppend, "notes", secret + " (note)"},
+		}, ApplyOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Write(ctx, []Change{{schema.Consent, consent, schema.KindWithdraw, "", nil}}, ApplyOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := s.Get(ctx, RecordKey{schema.Conversation, conv}); err != nil || !r.Erased {
+			t.Fatalf("conversation not erased: %+v %v", r, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(b), "Zofia") {
+				t.Errorf("page size %d: %s still holds the erased text", opt.PageSize, e.Name())
+			}
+		}
 	}
 }
