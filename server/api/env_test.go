@@ -53,6 +53,12 @@ func (e *env) now() time.Time {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvLogging(t, zerolog.Nop())
+}
+
+// newEnvLogging is newEnv with the server's logs going to log.
+func newEnvLogging(t *testing.T, log zerolog.Logger) *env {
+	t.Helper()
 	e := &env{t: t, key: []byte(testSecret)}
 	st, err := sqlite.Open(t.TempDir(), sqlite.Options{Now: func() int64 { return e.now().UnixMilli() }})
 	if err != nil {
@@ -61,7 +67,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { st.Close() })
 	e.st = st
 	e.tokens = auth.NewTokens(e.key, auth.Issuer, auth.Audience, auth.AccessTTL, e.now)
-	e.srv = api.New(api.Deps{Store: st, Tokens: e.tokens, Log: zerolog.Nop(), Now: e.now},
+	e.srv = api.New(api.Deps{Store: st, Tokens: e.tokens, Log: log, Now: e.now},
 		api.Options{Argon2: auth.TestArgon2, RatePerSecond: 1000, RateBurst: 1000})
 
 	admin, err := api.NewUser("admin@example.org", "admin-password", store.RoleAdmin, nil, auth.TestArgon2, e.now().UnixMilli())
