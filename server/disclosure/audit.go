@@ -53,17 +53,23 @@ type Exposure struct {
 // The true counts in prob are used only for the singleton rule; the intervals use only
 // what a reader sees. Exposures are ordered by Index, then Reason.
 func Audit(p Policy, prob Problem, published []Published) ([]Exposure, error) {
-	p, err := p.normalize()
+	p, err := checkInputs(p, prob, published)
 	if err != nil {
 		return nil, err
 	}
-	if err := prob.validate(); err != nil {
-		return nil, err
-	}
-	if err := checkPublished(prob, published); err != nil {
-		return nil, err
-	}
 	return audit(p, prob, published)
+}
+
+// checkInputs normalises the policy and checks the problem and a publication of it.
+func checkInputs(p Policy, prob Problem, published []Published) (Policy, error) {
+	p, err := p.normalize()
+	if err != nil {
+		return p, err
+	}
+	if err := prob.validate(); err != nil {
+		return p, err
+	}
+	return p, checkPublished(prob, published)
 }
 
 // Ranges returns, for every quantity, the interval a reader can deduce from published
@@ -77,14 +83,8 @@ func Audit(p Policy, prob Problem, published []Published) ([]Exposure, error) {
 //
 // It fails with invalid_problem if published is not a possible output for prob.
 func Ranges(p Policy, prob Problem, published []Published) ([]Interval, error) {
-	p, err := p.normalize()
+	p, err := checkInputs(p, prob, published)
 	if err != nil {
-		return nil, err
-	}
-	if err := prob.validate(); err != nil {
-		return nil, err
-	}
-	if err := checkPublished(prob, published); err != nil {
 		return nil, err
 	}
 	all := make([]bool, len(published))
