@@ -14,6 +14,7 @@ package locales
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
 	"path"
 	"sort"
@@ -25,10 +26,22 @@ import (
 	"golang.org/x/text/language"
 )
 
-// Files holds the message files, named <BCP 47 tag>.toml.
+// Files holds the message files, named <BCP 47 tag>.toml: the core messages at the top
+// level, and one folder per screen area (console/, fieldapp/, annual/ …) with a file per
+// language, so that an area's words live beside each other. A language's messages are the
+// union of its files; an id may appear in only one of them.
 //
-//go:embed *.toml
+//go:embed *.toml */*.toml
 var Files embed.FS
+
+// Paths lists every message file in Files, sorted: "en.toml", "console/en.toml", …
+func Paths() []string {
+	top, _ := fs.Glob(Files, "*.toml")
+	sub, _ := fs.Glob(Files, "*/*.toml")
+	out := append(top, sub...)
+	sort.Strings(out)
+	return out
+}
 
 // Supported lists the languages Fieldnotes offers, English (the source) first. A language
 // may be supported before its file exists; until then its messages fall back to English.
@@ -80,11 +93,7 @@ func load() *catalog {
 			messages: map[string]map[string]*i18n.Message{},
 		}
 		c.bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-		names, err := fs.Glob(Files, "*.toml")
-		if err != nil {
-			c.err = err
-		}
-		for _, name := range names {
+		for _, name := range Paths() {
 			mf, err := c.bundle.LoadMessageFileFS(Files, name)
 			if err != nil {
 				if c.err == nil {
@@ -92,11 +101,18 @@ func load() *catalog {
 				}
 				continue
 			}
-			ids := make(map[string]*i18n.Message, len(mf.Messages))
+			tag := strings.TrimSuffix(path.Base(name), ".toml")
+			ids := c.messages[tag]
+			if ids == nil {
+				ids = make(map[string]*i18n.Message, len(mf.Messages))
+				c.messages[tag] = ids
+			}
 			for _, m := range mf.Messages {
+				if _, dup := ids[m.ID]; dup && c.err == nil {
+					c.err = fmt.Errorf("%s: message %q is already in another %s file", name, m.ID, tag)
+				}
 				ids[m.ID] = m
 			}
-			c.messages[strings.TrimSuffix(path.Base(name), ".toml")] = ids
 		}
 		loaded = c
 	})

@@ -3,6 +3,7 @@ package locales
 import (
 	"fmt"
 	"io/fs"
+	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -102,6 +103,23 @@ func TestLoad(t *testing.T) {
 	if len(names) != len(Languages()) {
 		t.Errorf("%d files, %d loaded", len(names), len(Languages()))
 	}
+	// Every area folder has a file for every language that has a top-level file.
+	areas := map[string]map[string]bool{}
+	for _, p := range Paths() {
+		if dir := path.Dir(p); dir != "." {
+			if areas[dir] == nil {
+				areas[dir] = map[string]bool{}
+			}
+			areas[dir][strings.TrimSuffix(path.Base(p), ".toml")] = true
+		}
+	}
+	for dir, langs := range areas {
+		for _, l := range Languages() {
+			if !langs[l] {
+				t.Errorf("%s/ has no %s.toml", dir, l)
+			}
+		}
+	}
 	loaded := map[string]bool{}
 	for _, l := range Languages() {
 		loaded[l] = true
@@ -144,9 +162,9 @@ other = "A"
 	}
 
 	// Every top-level key of every file is itself a message, so nobody wrote [a.b] unquoted.
-	for _, l := range Languages() {
+	for _, l := range Paths() {
 		var raw map[string]any
-		buf, _ := fs.ReadFile(Files, l+".toml")
+		buf, _ := fs.ReadFile(Files, l)
 		if _, err := toml.Decode(string(buf), &raw); err != nil {
 			t.Fatalf("%s: %v", l, err)
 		}
