@@ -1,0 +1,4 @@
+package postgres
+
+// VacuumRan receives after each vacuum that follows an erasure.
+func (db *DB) VacuumRan() <-chan struct{} { return db.vacuum.ran }
