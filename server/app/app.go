@@ -24,6 +24,7 @@ import (
 	"github.com/fieldnotes/fieldnotes/server/api"
 	"github.com/fieldnotes/fieldnotes/server/auth"
 	"github.com/fieldnotes/fieldnotes/server/store"
+	"github.com/fieldnotes/fieldnotes/server/store/postgres"
 	"github.com/fieldnotes/fieldnotes/server/store/sqlite"
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
@@ -34,6 +35,7 @@ import (
 type Config struct {
 	Addr            string
 	Data            string
+	DatabaseURL     string // postgres://…: the store on PostgreSQL instead of SQLite in Data
 	Demo            bool
 	AdminEmail      string
 	AdminPassword   string
@@ -71,6 +73,7 @@ func ParseConfig(args []string, env func(string) string) (Config, error) {
 	}
 	str(&cfg.Addr, "addr", "FIELDNOTES_ADDR", "127.0.0.1:8080", "listen address; port 0 picks a free port")
 	str(&cfg.Data, "data", "FIELDNOTES_DATA", "./data", "data directory")
+	str(&cfg.DatabaseURL, "database-url", "FIELDNOTES_DATABASE_URL", "", "postgres://… to keep everything in PostgreSQL (several instances may share it); empty: embedded SQLite in --data")
 	str(&cfg.AdminEmail, "admin-email", "FIELDNOTES_ADMIN_EMAIL", "", "create this admin if there are no users")
 	str(&cfg.AdminPassword, "admin-password", "FIELDNOTES_ADMIN_PASSWORD", "", "the first admin's password")
 	str(&cfg.LogLevel, "log-level", "FIELDNOTES_LOG_LEVEL", "info", "debug, info, warn or error")
@@ -115,6 +118,16 @@ func ParseConfig(args []string, env func(string) string) (Config, error) {
 		return cfg, fmt.Errorf("--log-level: %w", err)
 	}
 	cfg.JWTSecret = env("FIELDNOTES_JWT_SECRET")
+	if cfg.DatabaseURL != "" {
+		if !postgres.IsURL(cfg.DatabaseURL) {
+			return cfg, fmt.Errorf("--database-url: a postgres:// or postgresql:// URL")
+		}
+		if cfg.JWTSecret == "" {
+			// Every instance on the database must sign with the same key; a key made in
+			// one instance's data directory would fail the others' tokens.
+			return cfg, fmt.Errorf("--database-url needs FIELDNOTES_JWT_SECRET: every instance sharing the database must sign tokens with the same key")
+		}
+	}
 	return cfg, nil
 }
 
@@ -144,7 +157,7 @@ var Extensions []func(g *echo.Group, d api.Deps)
 // Instance is a running server.
 type Instance struct {
 	API   *api.Server
-	Store *sqlite.DB
+	Store store.Store // *sqlite.DB, or *postgres.DB with --database-url
 	Log   zerolog.Logger
 	Demo  *DemoInfo
 
@@ -231,16 +244,18 @@ func Start(ctx context.Context, cfg Config, stdout io.Writer) (*Instance, error)
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(cfg.Data, sqlite.Options{MaxSkew: cfg.MaxSkew, Now: func() int64 { return cfg.Now().UnixMilli() }})
+	st, err := openStore(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
+		return nil, err
 	}
 	fail := func(err error) (*Instance, error) {
 		st.Close()
 		return nil, err
 	}
-	if err := hubIdentity(ctx, st, log); err != nil {
-		return fail(err)
+	if lite, ok := st.(*sqlite.DB); ok {
+		if err := hubIdentity(ctx, lite, log); err != nil {
+			return fail(err)
+		}
 	}
 	if err := bootstrapAdmin(ctx, st, cfg, log); err != nil {
 		return fail(err)
@@ -275,12 +290,38 @@ func Start(ctx context.Context, cfg Config, stdout io.Writer) (*Instance, error)
 		}
 		in.done <- err
 	}()
-	log.Info().Str("addr", in.Addr()).Str("data", cfg.Data).Msg("listening")
+	log.Info().Str("addr", in.Addr()).Str("data", cfg.Data).Str("store", storeKind(st)).Msg("listening")
 	fmt.Fprintf(stdout, "listening on %s\n", in.URL())
 	if demo != nil {
 		printDemo(stdout, in.URL(), cfg.Data, demo)
 	}
 	return in, nil
+}
+
+// openStore opens the store: PostgreSQL when a database URL is configured, else SQLite
+// in the data directory.
+func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+	now := func() int64 { return cfg.Now().UnixMilli() }
+	if cfg.DatabaseURL != "" {
+		st, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxSkew: cfg.MaxSkew, Now: now})
+		if err != nil {
+			// The URL may carry a password: name the database by its host only.
+			return nil, fmt.Errorf("open PostgreSQL store: %w", err)
+		}
+		return st, nil
+	}
+	st, err := sqlite.Open(cfg.Data, sqlite.Options{MaxSkew: cfg.MaxSkew, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
+	}
+	return st, nil
+}
+
+func storeKind(st store.Store) string {
+	if _, ok := st.(*postgres.DB); ok {
+		return "postgres"
+	}
+	return "sqlite"
 }
 
 // signingKey is FIELDNOTES_JWT_SECRET, or a random key made on first run and kept in
@@ -350,7 +391,9 @@ func bootstrapAdmin(ctx context.Context, st store.Store, cfg Config, log zerolog
 		}
 		return err
 	}
-	if err := st.CreateUser(ctx, u); err != nil {
+	if err := st.CreateUser(ctx, u); errors.Is(err, store.ErrConflict) {
+		return nil // another instance on the same database made it first
+	} else if err != nil {
 		return fmt.Errorf("first admin: %w", err)
 	}
 	log.Info().Str("user", u.ID).Msg("first admin created")

@@ -15,7 +15,6 @@ import (
 	"github.com/fieldnotes/fieldnotes/server/api"
 	"github.com/fieldnotes/fieldnotes/server/auth"
 	"github.com/fieldnotes/fieldnotes/server/store"
-	"github.com/fieldnotes/fieldnotes/server/store/sqlite"
 	"github.com/fieldnotes/fieldnotes/syncengine"
 	"github.com/rs/zerolog"
 )
@@ -40,7 +39,7 @@ const (
 
 // seedDemo seeds the demo on a data directory that has none, or reads the existing
 // demo.json.
-func seedDemo(ctx context.Context, st *sqlite.DB, cfg Config, log zerolog.Logger) (*DemoInfo, error) {
+func seedDemo(ctx context.Context, st store.Store, cfg Config, log zerolog.Logger) (*DemoInfo, error) {
 	path := filepath.Join(cfg.Data, demoFileName)
 	if b, err := os.ReadFile(path); err == nil {
 		var info DemoInfo
