@@ -56,7 +56,7 @@ var statuses = map[string]int{
 type Handlers struct {
 	Deps     api.Deps
 	Reports  *reports.Service
-	Coord    *reports.Coord
+	Coord    reports.CoordStore
 	Feedback *feedback.Service
 	Export   *export.Exporter
 }
@@ -84,8 +84,17 @@ var (
 	coords  = map[string]*reports.Coord{}
 )
 
-// New builds the handlers on deps, opening (once per path) coord.db at coordPath.
+// coordStores is a store that keeps the coordinators' tables itself (PostgreSQL).
+type coordStores interface {
+	CoordStore() reports.CoordStore
+}
+
+// New builds the handlers on deps, opening (once per path) coord.db at coordPath, unless
+// the store keeps the coordinators' tables itself.
 func New(d api.Deps, coordPath string) (*Handlers, error) {
+	if cs, ok := d.Store.(coordStores); ok {
+		return newHandlers(d, cs.CoordStore()), nil
+	}
 	coordMu.Lock()
 	coord := coords[coordPath]
 	if coord == nil {
@@ -100,6 +109,10 @@ func New(d api.Deps, coordPath string) (*Handlers, error) {
 	if d.Now != nil {
 		coord.Now = func() int64 { return d.Now().UnixMilli() }
 	}
+	return newHandlers(d, coord), nil
+}
+
+func newHandlers(d api.Deps, coord reports.CoordStore) *Handlers {
 	ix := reports.NewIndex(d.Store)
 	h := &Handlers{Deps: d, Coord: coord, Reports: &reports.Service{Index: ix},
 		Feedback: &feedback.Service{Replica: d.Store, Index: ix},
@@ -107,7 +120,7 @@ func New(d api.Deps, coordPath string) (*Handlers, error) {
 	if d.Now != nil {
 		h.Feedback.Now = func() int64 { return d.Now().UnixMilli() }
 	}
-	return h, nil
+	return h
 }
 
 // Mount registers the routes on the authenticated /v1 group.

@@ -72,7 +72,7 @@ type Source interface {
 type Exporter struct {
 	Replica Source
 	Index   *reports.Index
-	Coord   *reports.Coord // the export log; nil: not recorded (tests)
+	Coord   reports.CoordStore // the export log; nil: not recorded (tests)
 }
 
 // Request is one export.

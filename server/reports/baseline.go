@@ -217,7 +217,7 @@ type Gaps struct {
 // groups whose ratio can't be given (suppressed count, or not in the baseline such as
 // not_recorded), in report order. Shares come from published counts only, so the gap
 // report discloses nothing the participation report doesn't.
-func (s *Service) Gaps(ctx context.Context, coord *Coord, name string, q Query) (*Gaps, error) {
+func (s *Service) Gaps(ctx context.Context, coord CoordStore, name string, q Query) (*Gaps, error) {
 	b, err := coord.Baseline(ctx, name)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,18 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// CoordStore is where the coordinators' own tables live: coord.db (Coord) beside the
+// SQLite store, or the PostgreSQL database (server/store/postgres) when the server runs
+// there. Baseline returns an *Error not_found for an unknown name.
+type CoordStore interface {
+	PutBaseline(ctx context.Context, b *Baseline, by string) error
+	Baseline(ctx context.Context, name string) (*Baseline, error)
+	LogExport(ctx context.Context, r ExportRecord) (ExportRecord, error)
+	Exports(ctx context.Context, limit int) ([]ExportRecord, error)
+}
+
+var _ CoordStore = (*Coord)(nil)
+
 // Coord is coord.db: the coordinators' own tables (baselines, the export log), in a
 // SQLite file of their own next to the replica store, with embedded migrations applied
 // once each.
