@@ -15,6 +15,8 @@ import (
 	"github.com/fieldnotes/fieldnotes/server/api"
 	"github.com/fieldnotes/fieldnotes/server/auth"
 	"github.com/fieldnotes/fieldnotes/server/store"
+	"github.com/fieldnotes/fieldnotes/server/store/postgres"
+	"github.com/fieldnotes/fieldnotes/server/store/postgres/pgtest"
 	"github.com/fieldnotes/fieldnotes/server/store/sqlite"
 	"github.com/fieldnotes/fieldnotes/syncengine"
 	"github.com/rs/zerolog"
@@ -25,7 +27,7 @@ import (
 type env struct {
 	t      *testing.T
 	srv    *api.Server
-	st     *sqlite.DB
+	st     store.Store
 	key    []byte
 	offset atomic.Int64 // ms added to wall time: tests move the server's clock
 	tokens *auth.Tokens
@@ -56,11 +58,40 @@ func newEnv(t *testing.T) *env {
 	return newEnvLogging(t, zerolog.Nop())
 }
 
+// onPostgres makes newEnv open its store on PostgreSQL (TestAPIOnPostgres).
+var onPostgres bool
+
+func openStore(t *testing.T, now func() int64) (store.Store, error) {
+	if onPostgres {
+		return postgres.Open(t.Context(), pgtest.URL(t), postgres.Options{Now: now})
+	}
+	return sqlite.Open(t.TempDir(), sqlite.Options{Now: now})
+}
+
+// TestAPIOnPostgres runs the API's tests again with the store on PostgreSQL.
+func TestAPIOnPostgres(t *testing.T) {
+	pgtest.URL(t) // skips (or fails in CI) when there is no PostgreSQL
+	onPostgres = true
+	defer func() { onPostgres = false }()
+	for _, c := range []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"ForgedTokens", TestForgedTokens}, {"Login", TestLogin}, {"Refresh", TestRefresh}, {"Enrolment", TestEnrolment},
+		{"Revocation", TestRevocation}, {"Admin", TestAdmin}, {"Reenrol", TestReenrol}, {"LogsCarryNoPersonalData", TestLogsCarryNoPersonalData},
+		{"Records", TestRecords}, {"Service", TestService}, {"RateLimit", TestRateLimit}, {"ReadyzWhenStoreClosed", TestReadyzWhenStoreClosed},
+		{"Mount", TestMount}, {"PushErrors", TestPushErrors}, {"PushIdempotentAndRestamp", TestPushIdempotentAndRestamp},
+		{"PullStateAndWithdrawal", TestPullStateAndWithdrawal}, {"CoordinatorPush", TestCoordinatorPush},
+	} {
+		t.Run(c.name, c.fn)
+	}
+}
+
 // newEnvLogging is newEnv with the server's logs going to log.
 func newEnvLogging(t *testing.T, log zerolog.Logger) *env {
 	t.Helper()
 	e := &env{t: t, key: []byte(testSecret)}
-	st, err := sqlite.Open(t.TempDir(), sqlite.Options{Now: func() int64 { return e.now().UnixMilli() }})
+	st, err := openStore(t, func() int64 { return e.now().UnixMilli() })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,10 +18,24 @@ import (
 	"github.com/fieldnotes/fieldnotes/server/coordapi"
 	"github.com/fieldnotes/fieldnotes/server/reports/reportstest"
 	"github.com/fieldnotes/fieldnotes/server/store"
+	"github.com/fieldnotes/fieldnotes/server/store/postgres"
+	"github.com/fieldnotes/fieldnotes/server/store/postgres/pgtest"
 	"github.com/fieldnotes/fieldnotes/server/store/sqlite"
 	"github.com/fieldnotes/fieldnotes/syncengine"
 	"github.com/rs/zerolog"
 )
+
+// onPostgres makes newEnv open its store on PostgreSQL (TestCoordinatorAPIOnPostgres).
+var onPostgres bool
+
+// TestCoordinatorAPIOnPostgres runs the coordinators' API tests with the store, the
+// baselines and the export log on PostgreSQL.
+func TestCoordinatorAPIOnPostgres(t *testing.T) {
+	pgtest.URL(t) // skips (or fails in CI) when there is no PostgreSQL
+	onPostgres = true
+	defer func() { onPostgres = false }()
+	t.Run("CoordinatorAPI", TestCoordinatorAPI)
+}
 
 type env struct {
 	t     *testing.T
@@ -34,7 +48,13 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := sqlite.Open(dir, sqlite.Options{})
+	var st store.Store
+	var err error
+	if onPostgres {
+		st, err = postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{})
+	} else {
+		st, err = sqlite.Open(dir, sqlite.Options{})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
