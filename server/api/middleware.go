@@ -161,13 +161,16 @@ func (s *Server) touch(c echo.Context, d store.Device) {
 }
 
 // limiter is a token bucket per key (a caller, or a client IP for the login routes).
+// With several instances on one store each keeps its share of the rate and burst.
 type limiter struct {
-	mu      sync.Mutex
-	rate    rate.Limit
-	burst   int
-	now     func() time.Time
-	buckets map[string]*bucket
-	sweep   time.Time
+	mu        sync.Mutex
+	rate      rate.Limit
+	burst     int
+	now       func() time.Time
+	buckets   map[string]*bucket
+	sweep     time.Time
+	instances func() int // nil: one
+	shares    int        // the instance count the buckets are set for
 }
 
 type bucket struct {
@@ -176,7 +179,25 @@ type bucket struct {
 }
 
 func newLimiter(perSecond float64, burst int, now func() time.Time) *limiter {
-	return &limiter{rate: rate.Limit(perSecond), burst: burst, now: now, buckets: map[string]*bucket{}}
+	return &limiter{rate: rate.Limit(perSecond), burst: burst, now: now, buckets: map[string]*bucket{}, shares: 1}
+}
+
+// share is this instance's part of the rate and burst; called under mu. When the number
+// of instances changes every bucket is reset to the new share.
+func (l *limiter) share(now time.Time) (rate.Limit, int) {
+	n := 1
+	if l.instances != nil {
+		n = max(1, l.instances())
+	}
+	r, b := l.rate/rate.Limit(n), max(1, l.burst/n)
+	if n != l.shares {
+		l.shares = n
+		for _, bk := range l.buckets {
+			bk.lim.SetLimitAt(now, r)
+			bk.lim.SetBurstAt(now, b)
+		}
+	}
+	return r, b
 }
 
 // allow takes a token for key; if none is left it says how long until one is.
@@ -195,9 +216,10 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 		}
 		l.sweep = now
 	}
+	lim, burst := l.share(now)
 	b := l.buckets[key]
 	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(l.rate, l.burst)}
+		b = &bucket{lim: rate.NewLimiter(lim, burst)}
 		l.buckets[key] = b
 	}
 	b.used = now

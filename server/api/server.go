@@ -69,6 +69,10 @@ type Options struct {
 	UserTokenTTL   time.Duration // people's refresh tokens; default 30 days
 	// Registry receives the metrics; a fresh one when nil.
 	Metrics *Metrics
+	// Instances, if set, is how many server instances share the store (PostgreSQL);
+	// each enforces its share of every rate and burst, so a caller spread across
+	// instances by a load balancer still gets the configured rate in all.
+	Instances func() int
 }
 
 func (o *Options) defaults() {
@@ -139,6 +143,7 @@ func New(deps Deps, opt Options) *Server {
 		metrics: opt.Metrics,
 		seen:    map[string]time.Time{},
 	}
+	s.limiter.instances, s.authLim.instances = opt.Instances, opt.Instances
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

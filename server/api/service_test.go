@@ -3,14 +3,18 @@ package api_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fieldnotes/fieldnotes/locales"
 	"github.com/fieldnotes/fieldnotes/server/api"
 	"github.com/fieldnotes/fieldnotes/server/auth"
 	"github.com/fieldnotes/fieldnotes/server/store"
+	"github.com/fieldnotes/fieldnotes/server/store/postgres"
+	"github.com/fieldnotes/fieldnotes/server/store/postgres/pgtest"
 	"github.com/labstack/echo/v4"
 )
 
@@ -181,4 +185,63 @@ func TestMount(t *testing.T) {
 				}
 			}},
 	})
+}
+
+// TestRateLimitSharedAcrossInstances: two API instances on one PostgreSQL database split
+// a caller's rate between them, so alternating instances buys no extra requests.
+func TestRateLimitSharedAcrossInstances(t *testing.T) {
+	url := pgtest.URL(t)
+	e := newEnv(t)
+	var lastStatus []int
+	var servers []*api.Server
+	for range 2 {
+		st, err := postgres.Open(t.Context(), url, postgres.Options{Heartbeat: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		servers = append(servers, api.New(api.Deps{Store: st, Tokens: e.tokens, Now: e.now},
+			api.Options{Argon2: auth.TestArgon2, RatePerSecond: 0.001, RateBurst: 4, Instances: st.Instances}))
+	}
+	// Both instances count each other after a heartbeat.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ok := true
+		for _, s := range servers {
+			ok = ok && s.Deps.Store.(*postgres.DB).Instances() == 2
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the instances never counted each other")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The caller's token is signed with the shared key; its subject is the rate key.
+	admin, err := api.NewUser("ops@example.org", "ops-password", store.RoleAdmin, nil, auth.TestArgon2, e.now().UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := servers[0].Deps.Store.CreateUser(t.Context(), admin); err != nil {
+		t.Fatal(err)
+	}
+	token, err := e.tokens.Issue(admin.ID, store.RoleAdmin, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := 0
+	for i := range 8 {
+		req := httptest.NewRequest("GET", "/v1/teams", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		servers[i%2].Echo().ServeHTTP(rec, req)
+		lastStatus = append(lastStatus, rec.Code)
+		if rec.Code == 200 {
+			ok++
+		}
+	}
+	if ok != 4 {
+		t.Fatalf("%d requests allowed across two instances with a burst of 4 (statuses %v)", ok, lastStatus)
+	}
 }

@@ -268,7 +268,11 @@ func Start(ctx context.Context, cfg Config, stdout io.Writer) (*Instance, error)
 	}
 
 	deps := api.Deps{Store: st, Tokens: auth.NewTokens(key, auth.Issuer, auth.Audience, auth.AccessTTL, cfg.Now), Log: log, Now: cfg.Now, DataDir: cfg.Data}
-	srv := api.New(deps, api.Options{RatePerSecond: cfg.Rate, RateBurst: cfg.RateBurst, AuthRate: cfg.AuthRate, AuthBurst: cfg.AuthBurst, Argon2: cfg.Argon2})
+	opts := api.Options{RatePerSecond: cfg.Rate, RateBurst: cfg.RateBurst, AuthRate: cfg.AuthRate, AuthBurst: cfg.AuthBurst, Argon2: cfg.Argon2}
+	if shared, ok := st.(interface{ Instances() int }); ok {
+		opts.Instances = shared.Instances // instances on one database split every rate limit
+	}
+	srv := api.New(deps, opts)
 	for _, ext := range Extensions {
 		srv.Mount(ext)
 	}

@@ -39,6 +39,7 @@ type DB struct {
 	merge  *syncengine.Merger
 	pushes *committer
 	vacuum *vacuumer
+	reg    *registry
 	closed sync.Once
 }
 
@@ -52,6 +53,8 @@ type Options struct {
 	MaxSkew time.Duration
 	// MaxConns caps the pool (pgxpool's default when 0).
 	MaxConns int32
+	// Heartbeat is how often the instance records itself alive (DefaultHeartbeat when 0).
+	Heartbeat time.Duration
 }
 
 // IsURL reports whether s names a PostgreSQL database (postgres:// or postgresql://).
@@ -88,6 +91,10 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		return nil, err
 	}
 	db.merge.Clock().Observe(ts, uint32(tc))
+	if db.reg, err = startRegistry(ctx, pool, opt.Heartbeat); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	db.pushes = newCommitter(db)
 	db.vacuum = newVacuumer(pool)
 	return db, nil
@@ -157,6 +164,7 @@ func (db *DB) Close() error {
 	db.closed.Do(func() {
 		db.pushes.close()
 		db.vacuum.close()
+		db.reg.close()
 		db.pool.Close()
 	})
 	return nil

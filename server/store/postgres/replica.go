@@ -322,4 +322,3 @@ func (db *DB) History(ctx context.Context, k syncengine.RecordKey) ([]syncengine
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Stamp().Less(ops[j].Stamp()) })
 	return ops, nil
 }
-

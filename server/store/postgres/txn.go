@@ -178,10 +178,10 @@ func (t *txn) InsertOp(op *syncengine.Op, r *syncengine.Row) (*syncengine.Op, bo
 func (t *txn) flushPending() error {
 	if n := len(t.pending); n > 0 {
 		var (
-			seqs, counters, tss, tcs                          = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-			nodes, colls, recs, teams, kinds                  = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-			fields, observed                                  = make([]*string, n), make([]*string, n)
-			values                                            = make([][]byte, n)
+			seqs, counters, tss, tcs         = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+			nodes, colls, recs, teams, kinds = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			fields, observed                 = make([]*string, n), make([]*string, n)
+			values                           = make([][]byte, n)
 		)
 		for i, p := range t.pending {
 			o := &p.op
