@@ -7,6 +7,12 @@
 // against the PouchDB + express-pouchdb baseline measured on this machine.
 //
 //	go run ./server/cmd/fieldnotes-bench [-devices 50] [-conversations 200] [-batch 1,20] [-pullers 5] [-cpuprofile cpu.prof]
+//	    [-stores sqlite,postgres,postgres2 -database-url postgres://…]
+//
+// -stores runs the same workload on each store in one run and prints them side by side:
+// sqlite (the default, a data directory), postgres (one server on the database given by
+// -database-url or FIELDNOTES_DATABASE_URL, in a fresh schema per run) and postgres2 (two
+// server instances on that database: devices push to one and pull from the other).
 //
 // The device side is plain net/http and the syncengine wire types, as a tablet would
 // speak the protocol.
@@ -20,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -33,6 +40,7 @@ import (
 	"github.com/fieldnotes/fieldnotes/server/app"
 	"github.com/fieldnotes/fieldnotes/syncengine"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // The baseline: PouchDB + express-pouchdb moved the same workload on this machine at
@@ -50,6 +58,9 @@ type options struct {
 	batches                                    []int
 	cpuprofile                                 string
 	keep                                       bool
+	stores                                     []string // sqlite, postgres, postgres2
+	databaseURL                                string
+	store                                      string // the one being run
 }
 
 func main() {
@@ -62,7 +73,23 @@ func main() {
 	flag.IntVar(&o.pullLimit, "pull-limit", 5000, "ops per pull page")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write CPU profiles of the push and pull phases to FILE.push and FILE.pull (the last -batch run)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the data directories")
+	var stores string
+	flag.StringVar(&stores, "stores", "sqlite", "stores to run on, a comma list of sqlite, postgres (one instance), postgres2 (two instances, push to one, pull from the other)")
+	flag.StringVar(&o.databaseURL, "database-url", os.Getenv("FIELDNOTES_DATABASE_URL"), "PostgreSQL for -stores postgres/postgres2 (each run gets a fresh schema, dropped after)")
 	flag.Parse()
+	for _, st := range strings.Split(stores, ",") {
+		switch st = strings.TrimSpace(st); st {
+		case "sqlite", "postgres", "postgres2":
+			if st != "sqlite" && o.databaseURL == "" {
+				fmt.Fprintln(os.Stderr, "-stores "+st+" needs -database-url or FIELDNOTES_DATABASE_URL")
+				os.Exit(2)
+			}
+			o.stores = append(o.stores, st)
+		default:
+			fmt.Fprintln(os.Stderr, "bad -stores:", st)
+			os.Exit(2)
+		}
+	}
 	for _, b := range strings.Split(batches, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(b))
 		if err != nil || n < 1 {
@@ -74,11 +101,15 @@ func main() {
 	fmt.Printf("fieldnotes-bench: %d devices × %d conversations (%d ops each), then %d pullers; GOMAXPROCS=%d\n",
 		o.devices, o.conversations, opsPerConv, o.pullers, runtime.GOMAXPROCS(0))
 	ok := true
-	for _, b := range o.batches {
-		if !run(o, b) {
-			ok = false
+	for _, st := range o.stores {
+		o.store = st
+		for _, b := range o.batches {
+			if !run(o, b) {
+				ok = false
+			}
 		}
 	}
+	printSummary()
 	if !ok {
 		os.Exit(1)
 	}
@@ -213,7 +244,7 @@ func (d *device) conversation(eng string, i int) []syncengine.Op {
 }
 
 func run(o options, batch int) bool {
-	fmt.Printf("\n== batch: %d conversation(s) per push (%d ops per request)\n", batch, batch*opsPerConv)
+	fmt.Printf("\n== %s, batch: %d conversation(s) per push (%d ops per request)\n", o.store, batch, batch*opsPerConv)
 	dir, err := os.MkdirTemp("", "fieldnotes-bench-")
 	if err != nil {
 		fail(err)
@@ -226,21 +257,18 @@ func run(o options, batch int) bool {
 		fail(err)
 	}
 	defer logf.Close()
-	cfg, err := app.ParseConfig([]string{"--addr", "127.0.0.1:0", "--data", dir, "--log-level", "warn",
-		"--rate", "1000000", "--rate-burst", "1000000", "--auth-rate", "1000000", "--auth-burst", "1000000",
-		"--admin-email", "admin@bench.local", "--admin-password", "bench-admin-password"}, nil)
-	if err != nil {
-		fail(err)
-	}
-	cfg.LogOutput = logf
-	srv, err := app.Start(context.Background(), cfg, io.Discard)
-	if err != nil {
-		fail(err)
-	}
-	defer srv.Shutdown(context.Background())
+	srvs, cleanup := startServers(o, dir, logf)
+	defer cleanup()
 
 	tr := &http.Transport{MaxIdleConns: 4 * o.devices, MaxIdleConnsPerHost: 4 * o.devices, IdleConnTimeout: time.Minute}
-	c := &client{base: srv.URL(), http: &http.Client{Transport: tr, Timeout: 5 * time.Minute}}
+	cs := make([]*client, len(srvs))
+	for i, srv := range srvs {
+		cs[i] = &client{base: srv.URL(), http: &http.Client{Transport: tr, Timeout: 5 * time.Minute}}
+	}
+	c := cs[0]
+	// With two instances, device i pushes to instance i%2 and pulls from the other.
+	pushTo := func(i int) *client { return cs[i%len(cs)] }
+	pullFrom := func(i int) *client { return cs[(i+1)%len(cs)] }
 
 	// Set up: a team, a coordinator, an engagement, devices enrolled with codes.
 	var admin, coord tokens
@@ -307,7 +335,7 @@ func run(o options, batch int) bool {
 			for _, b := range bodies[i] {
 				t := time.Now()
 				var res syncengine.PushResponse
-				err := c.do("POST", "/v1/sync/push", d.AccessToken, b, &res)
+				err := pushTo(i).do("POST", "/v1/sync/push", d.AccessToken, b, &res)
 				mine = append(mine, time.Since(t))
 				if err == nil && (res.Duplicates != 0 || len(res.Rejected) != 0 || res.Accepted*0 != 0) {
 					err = fmt.Errorf("push: %d accepted, %d duplicates, %d rejected", res.Accepted, res.Duplicates, len(res.Rejected))
@@ -360,7 +388,7 @@ func run(o options, batch int) bool {
 			cursor := ""
 			for {
 				var raw []byte
-				if r.err = c.do("GET", fmt.Sprintf("/v1/sync/pull?cursor=%s&limit=%d", cursor, o.pullLimit), d.AccessToken, nil, &raw); r.err != nil {
+				if r.err = pullFrom(i).do("GET", fmt.Sprintf("/v1/sync/pull?cursor=%s&limit=%d", cursor, o.pullLimit), d.AccessToken, nil, &raw); r.err != nil {
 					return
 				}
 				var page struct {
@@ -450,6 +478,13 @@ func run(o options, batch int) bool {
 	var state syncengine.StateResponse
 	must(c.do("GET", "/v1/sync/state", pullers[0].AccessToken, nil, &state))
 	same := hash == state.Hash && n == state.Records
+	for _, other := range cs[1:] { // every instance reports the same state
+		var st syncengine.StateResponse
+		must(other.do("GET", "/v1/sync/state", pullers[0].AccessToken, nil, &st))
+		same = same && st == state
+	}
+	summary = append(summary, summaryRow{store: o.store, instances: len(cs), batch: batch, push: pushRate, pull: pullRate,
+		pushP50: pct(0.50), ok: ok && same})
 	fmt.Printf("check: lost 0, duplicated 0 per puller: %s; state hash %s… (%d records) equal on a fresh replica: %s (it applied %.0f ops/s)\n",
 		verdict(ok), state.Hash[:12], state.Records, verdict(same), float64(applied)/applyWall.Seconds())
 	return ok && same
@@ -466,4 +501,128 @@ func must(err error) {
 	if err != nil {
 		fail(err)
 	}
+}
+
+// summaryRow is one run's figures for the side-by-side table at the end.
+type summaryRow struct {
+	store      string
+	instances  int
+	batch      int
+	push, pull float64 // conversations/s
+	pushP50    time.Duration
+	ok         bool
+}
+
+var summary []summaryRow
+
+// printSummary prints every run side by side, each store's rates as a ratio of SQLite's
+// for the same batch size measured in this run.
+func printSummary() {
+	if len(summary) < 2 {
+		return
+	}
+	fmt.Printf("\n== summary (conversations/s, %d ops each; ratio against sqlite in this run)\n", opsPerConv)
+	fmt.Printf("%-10s %9s %5s %12s %8s %12s %8s %10s %s\n", "store", "instances", "batch", "push", "×sqlite", "pull", "×sqlite", "push p50", "checks")
+	for _, r := range summary {
+		var base *summaryRow
+		for i := range summary {
+			if summary[i].store == "sqlite" && summary[i].batch == r.batch {
+				base = &summary[i]
+			}
+		}
+		rp, rl := "-", "-"
+		if base != nil {
+			rp, rl = fmt.Sprintf("%.2f", r.push/base.push), fmt.Sprintf("%.2f", r.pull/base.pull)
+		}
+		fmt.Printf("%-10s %9d %5d %12.0f %8s %12.0f %8s %10v %s\n", r.store, r.instances, r.batch, r.push, rp, r.pull, rl,
+			r.pushP50.Round(10*time.Microsecond), verdict(r.ok))
+	}
+}
+
+const benchSecret = "fieldnotes-bench-signing-key-0123456789abcdef"
+
+// startServers starts the server(s) for o.store: one on a data directory, or one or two
+// on a fresh schema of the PostgreSQL database (two share the signing key and the
+// database, as behind a load balancer).
+func startServers(o options, dir string, logf io.Writer) ([]*app.Instance, func()) {
+	args := []string{"--addr", "127.0.0.1:0", "--data", dir, "--log-level", "warn",
+		"--rate", "1000000", "--rate-burst", "1000000", "--auth-rate", "1000000", "--auth-burst", "1000000",
+		"--admin-email", "admin@bench.local", "--admin-password", "bench-admin-password"}
+	n := 1
+	dropSchema := func() {}
+	env := func(string) string { return "" }
+	if o.store != "sqlite" {
+		if o.store == "postgres2" {
+			n = 2
+		}
+		u, drop, err := freshSchema(o.databaseURL)
+		if err != nil {
+			fail(err)
+		}
+		if !o.keep {
+			dropSchema = drop
+		}
+		args = append(args, "--database-url", u)
+		env = func(k string) string {
+			if k == "FIELDNOTES_JWT_SECRET" {
+				return benchSecret
+			}
+			return ""
+		}
+	}
+	var srvs []*app.Instance
+	for i := 0; i < n; i++ {
+		a := append([]string(nil), args...)
+		if i > 0 {
+			sub := filepath.Join(dir, fmt.Sprintf("instance-%d", i))
+			if err := os.MkdirAll(sub, 0o700); err != nil {
+				fail(err)
+			}
+			a[3] = sub // its own data directory: only the database is shared
+		}
+		cfg, err := app.ParseConfig(a, env)
+		if err != nil {
+			fail(err)
+		}
+		cfg.LogOutput = logf
+		srv, err := app.Start(context.Background(), cfg, io.Discard)
+		if err != nil {
+			fail(err)
+		}
+		srvs = append(srvs, srv)
+	}
+	return srvs, func() {
+		for _, s := range srvs {
+			s.Shutdown(context.Background())
+		}
+		dropSchema()
+	}
+}
+
+// freshSchema makes an empty schema in the database at base and returns a URL whose
+// search_path is that schema, and a function that drops it.
+func freshSchema(base string) (string, func(), error) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, fmt.Errorf("database: %w", err)
+	}
+	defer conn.Close(ctx)
+	name := "bench_" + strings.ReplaceAll(uuid.Must(uuid.NewV7()).String()[24:], "-", "")
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
+		return "", nil, err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String(), func() {
+		if c, err := pgx.Connect(ctx, base); err == nil {
+			c.Exec(ctx, `DROP SCHEMA `+name+` CASCADE`)
+			c.Close(ctx)
+		}
+	}, nil
 }
