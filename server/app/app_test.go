@@ -311,3 +311,37 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabaseURLConfig: --database-url takes only a PostgreSQL URL and needs a shared
+// signing key; a database that does not answer stops the start with a clear error.
+func TestDatabaseURLConfig(t *testing.T) {
+	secret := func(k string) string {
+		return map[string]string{"FIELDNOTES_JWT_SECRET": "a-secret-from-the-environment-0123456789"}[k]
+	}
+	cases := []struct {
+		args []string
+		env  func(string) string
+		want string
+	}{
+		{[]string{"--database-url", "mysql://db/fieldnotes"}, secret, "postgres://"},
+		{[]string{"--database-url", "/var/lib/fieldnotes.db"}, secret, "postgres://"},
+		{[]string{"--database-url", "postgres://db/fieldnotes"}, nil, "FIELDNOTES_JWT_SECRET"},
+	}
+	for _, c := range cases {
+		if _, err := app.ParseConfig(c.args, c.env); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ParseConfig(%v) = %v, want an error naming %s", c.args, err, c.want)
+		}
+	}
+	cfg, err := app.ParseConfig([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, func(k string) string {
+		return map[string]string{"FIELDNOTES_DATABASE_URL": "postgres://fieldnotes:s3cret-pw@127.0.0.1:1/fieldnotes?connect_timeout=2",
+			"FIELDNOTES_JWT_SECRET": "a-secret-from-the-environment-0123456789"}[k]
+	})
+	if err != nil || cfg.DatabaseURL == "" {
+		t.Fatalf("from the environment: %+v %v", cfg, err)
+	}
+	cfg.LogOutput = io.Discard
+	_, err = app.Start(context.Background(), cfg, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "PostgreSQL") || strings.Contains(err.Error(), "s3cret-pw") {
+		t.Fatalf("start on a database that does not answer: %v (want a clear error without the password)", err)
+	}
+}
