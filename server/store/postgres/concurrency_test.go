@@ -2,12 +2,14 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/fieldnotes/fieldnotes/server/store"
 	"github.com/fieldnotes/fieldnotes/server/store/postgres"
 	"github.com/fieldnotes/fieldnotes/server/store/postgres/pgtest"
 	"github.com/fieldnotes/fieldnotes/syncengine"
@@ -251,5 +253,46 @@ func TestErasureDeletesRows(t *testing.T) {
 	case <-db.VacuumRan():
 	case <-time.After(10 * time.Second):
 		t.Fatal("no vacuum after the erasure")
+	}
+}
+
+// TestRotateOnTwoInstancesAtOnce: the same refresh token presented to two instances at
+// once is exchanged once; the other presentation is a reuse (the row is locked).
+func TestRotateOnTwoInstancesAtOnce(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := open(t, url), open(t, url)
+	defer a.Close()
+	defer b.Close()
+	ctx := context.Background()
+	now := time.Now().UnixMilli()
+	for round := 0; round < 10; round++ {
+		old := fmt.Sprintf("hash-%d", round)
+		if err := a.CreateRefreshToken(ctx, store.RefreshToken{Hash: old, SubjectKind: store.SubjectUser, SubjectID: "u1", Family: old, CreatedAt: now, ExpiresAt: now + 3_600_000}); err != nil {
+			t.Fatal(err)
+		}
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i, db := range []*postgres.DB{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = db.RotateRefreshToken(ctx, old, now+1, store.RefreshToken{Hash: fmt.Sprintf("%s-next-%d", old, i)})
+			}()
+		}
+		wg.Wait()
+		okN, reused := 0, 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				okN++
+			case errors.Is(err, store.ErrReused):
+				reused++
+			default:
+				t.Fatal(err)
+			}
+		}
+		if okN != 1 || reused != 1 {
+			t.Fatalf("round %d: %d exchanged, %d reused; want one of each", round, okN, reused)
+		}
 	}
 }
