@@ -179,10 +179,7 @@ func TestE2ETwoInstancesOnePostgres(t *testing.T) {
 	seed := time.Now().UnixNano()
 	rnd := mrand.New(mrand.NewSource(seed))
 	t.Logf("seed %d", seed)
-	n := 100
-	if testing.Short() {
-		n = 20
-	}
+	const n = 100
 	servers := []*liveServer{a, b}
 	ua, _ := url.Parse(a.URL)
 	ub, _ := url.Parse(b.URL)
