@@ -19,6 +19,11 @@ import (
 // contact details, consents (some withdrawn), conversations with themes, notes,
 // deletes and erasures, from several tablets with interleaved clocks.
 func workload(seed int64, n int) []syncengine.Op {
+	return teamWorkload(seed, n, []string{"north", "south"})
+}
+
+// teamWorkload is workload with engagements in the given teams only.
+func teamWorkload(seed int64, n int, teams []string) []syncengine.Op {
 	rng := rand.New(rand.NewSource(seed))
 	newID := func() string { return uuid.Must(uuid.NewRandomFromReader(rng)).String() }
 	nodes := []string{newID(), newID(), newID(), newID()}
@@ -38,7 +43,7 @@ func workload(seed int64, n int) []syncengine.Op {
 			Collection: coll, Record: rec, Kind: kind, Field: field, Value: raw})
 	}
 	var engs, parts, consents, convs []string
-	for _, team := range []string{"north", "south"} {
+	for _, team := range teams {
 		e := newID()
 		engs = append(engs, e)
 		op("engagement", e, "set", "team", team)
