@@ -116,7 +116,11 @@ func (db *DB) Pull(ctx context.Context, teams []string, cursor int64, limit int)
 	res := syncengine.PullResult{Ops: make([]syncengine.Op, 0, min(limit, 1024)), Erased: []syncengine.RecordKey{}}
 	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		q, args := `SELECT `+opColumns+`, seq FROM ops WHERE seq > $1`, []any{cursor, limit + 1}
-		if teams != nil {
+		switch {
+		case len(teams) == 1: // a device: one team, read in order from index ops_team
+			q += ` AND team = $3`
+			args = append(args, teams[0])
+		case teams != nil:
 			q += ` AND team = ANY($3)`
 			args = append(args, teams)
 		}

@@ -46,6 +46,8 @@ CREATE TABLE ops (
     UNIQUE (node, counter)
 );
 CREATE INDEX ops_record ON ops (collection, record);
+-- A device pulls one team's ops: without this it would scan every team's since its cursor.
+CREATE INDEX ops_team ON ops (team, seq);
 
 CREATE TABLE refs (
     kind            TEXT COLLATE "C" NOT NULL,
