@@ -27,7 +27,9 @@ import (
 	"github.com/fieldnotes/fieldnotes/server/export"
 	"github.com/fieldnotes/fieldnotes/server/feedback"
 	"github.com/fieldnotes/fieldnotes/server/reports"
+	"github.com/fieldnotes/fieldnotes/server/reports/pgcoord"
 	"github.com/fieldnotes/fieldnotes/server/store"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 )
 
@@ -67,7 +69,7 @@ func Routes(dataDir string) func(g *echo.Group, d api.Deps) {
 	return func(g *echo.Group, d api.Deps) {
 		h, err := New(d, filepath.Join(dataDir, "coord.db"))
 		if err != nil {
-			d.Log.Error().Err(err).Msg("coordinator API not mounted: coord.db")
+			d.Log.Error().Err(err).Msg("coordinator API not mounted: its tables did not open")
 			return
 		}
 		go func() {
@@ -84,16 +86,23 @@ var (
 	coords  = map[string]*reports.Coord{}
 )
 
-// coordStores is a store that keeps the coordinators' tables itself (PostgreSQL).
-type coordStores interface {
-	CoordStore() reports.CoordStore
+// pgStore is the store on PostgreSQL: the coordinators' tables go in its database.
+type pgStore interface {
+	Pool() *pgxpool.Pool
 }
 
-// New builds the handlers on deps, opening (once per path) coord.db at coordPath, unless
-// the store keeps the coordinators' tables itself.
+// New builds the handlers on deps, opening (once per path) coord.db at coordPath, or
+// the coordinators' tables in the store's own database when it is PostgreSQL.
 func New(d api.Deps, coordPath string) (*Handlers, error) {
-	if cs, ok := d.Store.(coordStores); ok {
-		return newHandlers(d, cs.CoordStore()), nil
+	if pg, ok := d.Store.(pgStore); ok {
+		coord, err := pgcoord.Open(context.Background(), pg.Pool())
+		if err != nil {
+			return nil, err
+		}
+		if d.Now != nil {
+			coord.Now = func() int64 { return d.Now().UnixMilli() }
+		}
+		return newHandlers(d, coord), nil
 	}
 	coordMu.Lock()
 	coord := coords[coordPath]

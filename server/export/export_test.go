@@ -15,8 +15,10 @@ import (
 
 	"github.com/fieldnotes/fieldnotes/schema"
 	"github.com/fieldnotes/fieldnotes/server/reports"
+	"github.com/fieldnotes/fieldnotes/server/reports/pgcoord"
 	"github.com/fieldnotes/fieldnotes/server/reports/reportstest"
 	"github.com/fieldnotes/fieldnotes/syncengine"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 var ctx = context.Background()
@@ -24,6 +26,13 @@ var ctx = context.Background()
 func setup(t *testing.T) (*reportstest.Fixture, *Exporter) {
 	t.Helper()
 	f := reportstest.Build(t)
+	if pg, ok := f.Store.(interface{ Pool() *pgxpool.Pool }); ok { // on PostgreSQL: the export log too
+		coord, err := pgcoord.Open(ctx, pg.Pool())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f, &Exporter{Replica: f.Store, Index: reports.NewIndex(f.Store), Coord: coord}
+	}
 	coord, err := reports.OpenCoord(filepath.Join(t.TempDir(), "coord.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -9,11 +9,46 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"testing"
 
 	"github.com/fieldnotes/fieldnotes/schema"
+	"github.com/fieldnotes/fieldnotes/server/store/postgres"
+	"github.com/fieldnotes/fieldnotes/server/store/postgres/pgtest"
 	"github.com/fieldnotes/fieldnotes/syncengine"
 )
+
+// Replica is the store the fixture is written to and read from: *syncengine.Store (the
+// SQLite replica), or the server's PostgreSQL store when OnPostgres is set.
+type Replica interface {
+	MaxSeq(ctx context.Context) (int64, error)
+	Pull(ctx context.Context, teams []string, cursor int64, limit int) (syncengine.PullResult, error)
+	Get(ctx context.Context, k syncengine.RecordKey) (syncengine.Record, error)
+	Scan(ctx context.Context, collection string, teams []string, fn func(syncengine.Record) error) error
+	WriteAs(ctx context.Context, node string, changes []syncengine.Change, opt syncengine.ApplyOptions) ([]syncengine.Op, syncengine.Result, error)
+	History(ctx context.Context, k syncengine.RecordKey) ([]syncengine.Op, error)
+	Close() error
+}
+
+// OnPostgres makes Build write the fixture to PostgreSQL (see RunOnPostgres).
+var OnPostgres bool
+
+// RunOnPostgres runs tests again, as subtests, with the fixture on PostgreSQL: each in a
+// schema of its own in FIELDNOTES_TEST_DATABASE_URL. It skips without one (fails when
+// FIELDNOTES_REQUIRE_POSTGRES=1).
+func RunOnPostgres(t *testing.T, tests map[string]func(*testing.T)) {
+	pgtest.URL(t)
+	OnPostgres = true
+	defer func() { OnPostgres = false }()
+	names := make([]string, 0, len(tests))
+	for n := range tests {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		t.Run(n, tests[n])
+	}
+}
 
 // T0 is the fixture's epoch (2025-11-22T12:00:00Z) in ms.
 const T0 int64 = 1_763_812_800_000
@@ -80,8 +115,8 @@ type Group struct {
 
 // Fixture is what was written.
 type Fixture struct {
-	Path        string
-	Store       *syncengine.Store
+	Path        string // the SQLite file; "" on PostgreSQL
+	Store       Replica
 	Engagements []Engagement
 	People      []*Person
 	Groups      []Group
@@ -113,7 +148,15 @@ func Build(tb testing.TB) *Fixture {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "server.db")
 	wall := T0 + 1000*Hour
-	st, err := syncengine.Open(path, syncengine.Options{Now: func() int64 { wall++; return wall }})
+	now := func() int64 { wall++; return wall }
+	var st Replica
+	var err error
+	if OnPostgres {
+		path = ""
+		st, err = postgres.Open(context.Background(), pgtest.URL(tb), postgres.Options{Now: now})
+	} else {
+		st, err = syncengine.Open(path, syncengine.Options{Now: now})
+	}
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/fieldnotes/fieldnotes/server/reports"
-	"github.com/fieldnotes/fieldnotes/server/reports/coordtest"
 	"github.com/fieldnotes/fieldnotes/server/store"
 	"github.com/fieldnotes/fieldnotes/server/store/postgres"
 	"github.com/fieldnotes/fieldnotes/server/store/postgres/pgtest"
@@ -37,12 +35,4 @@ func TestReopen(t *testing.T) {
 	if _, err := db.Team(t.Context(), "north"); err != nil {
 		t.Fatalf("after reopen: %v", err)
 	}
-}
-
-func TestCoordStore(t *testing.T) {
-	coordtest.Run(t, func(t *testing.T) reports.CoordStore {
-		db := open(t, pgtest.URL(t))
-		t.Cleanup(func() { db.Close() })
-		return db.CoordStore()
-	})
 }
