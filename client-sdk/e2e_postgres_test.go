@@ -34,9 +34,26 @@ import (
 
 const e2eSecret = "e2e-secret-0123456789abcdef0123456789abcdef"
 
+// e2eOnPostgres makes startServer put the server on a fresh PostgreSQL schema.
+var e2eOnPostgres bool
+
+// TestE2EOnPostgres runs the single-server end-to-end tests again with the server on
+// PostgreSQL: capture, sync with drops, central withdrawal, report and export, and a lost
+// refresh answer.
+func TestE2EOnPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the server binary")
+	}
+	testDatabase(t) // skips (or fails in CI) when there is no PostgreSQL
+	e2eOnPostgres = true
+	defer func() { e2eOnPostgres = false }()
+	t.Run("ThreeTabletsOfflineThenCentralWithdrawal", TestE2EThreeTabletsOfflineThenCentralWithdrawal)
+	t.Run("LostRefreshAnswerKeepsUnsyncedWork", TestE2ELostRefreshAnswerKeepsUnsyncedWork)
+}
+
 // testDatabase returns the URL of a fresh schema in FIELDNOTES_TEST_DATABASE_URL, or skips
 // (fails when FIELDNOTES_REQUIRE_POSTGRES=1).
-func testDatabase(t *testing.T) string {
+func testDatabase(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("FIELDNOTES_TEST_DATABASE_URL")
 	if base == "" {

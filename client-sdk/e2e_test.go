@@ -78,7 +78,11 @@ func startServer(t testing.TB) *liveServer {
 	t.Helper()
 	bin := buildServer(t)
 	data := t.TempDir()
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--data", data, "--demo")
+	args := []string{"--addr", "127.0.0.1:0", "--data", data, "--demo"}
+	if e2eOnPostgres {
+		args = append(args, "--database-url", testDatabase(t))
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "FIELDNOTES_JWT_SECRET=e2e-secret-0123456789abcdef0123456789abcdef")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
