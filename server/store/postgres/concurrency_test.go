@@ -296,3 +296,61 @@ func TestRotateOnTwoInstancesAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteAsOnTwoInstances: one coordinator writing through two instances at once
+// (the console on one, the API on the other) never gets a counter twice, so no write is
+// taken for a duplicate of another and dropped.
+func TestWriteAsOnTwoInstances(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := open(t, url), open(t, url)
+	defer a.Close()
+	defer b.Close()
+	ctx := context.Background()
+	coord, dec := uid(), uid()
+	opt := syncengine.ApplyOptions{Hub: true, Team: "north"}
+	if _, _, err := a.WriteAs(ctx, coord, []syncengine.Change{{Collection: "decision", Record: dec, Kind: "set", Field: "team", Value: "north"}}, opt); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	counters := map[uint64]bool{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db := []*postgres.DB{a, b}[i%2]
+			ops, res, err := db.WriteAs(ctx, coord, []syncengine.Change{
+				{Collection: "decision", Record: dec, Kind: "add", Field: "themes", Value: fmt.Sprintf("theme %d", i)},
+				{Collection: "decision", Record: dec, Kind: "set", Field: "title", Value: fmt.Sprintf("title %d", i)},
+			}, opt)
+			if err == nil && (res.Accepted != 2 || res.Duplicates != 0) {
+				err = fmt.Errorf("write %d: %+v", i, res)
+			}
+			if err != nil {
+				errs <- err
+				return
+			}
+			mu.Lock()
+			for _, op := range ops {
+				if counters[op.Counter] {
+					errs <- fmt.Errorf("counter %d given twice", op.Counter)
+				}
+				counters[op.Counter] = true
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	hist, err := b.History(ctx, syncengine.RecordKey{Collection: "decision", Record: dec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 1+80 || len(counters) != 80 {
+		t.Fatalf("history has %d ops, %d counters handed out; want 81 and 80", len(hist), len(counters))
+	}
+}
