@@ -250,7 +250,10 @@ func TestErasureDeletesRows(t *testing.T) {
 		t.Fatalf("conversation ops left: %d (%v)", left, err)
 	}
 	select {
-	case <-db.VacuumRan():
+	case err := <-db.VacuumRan():
+		if err != nil {
+			t.Fatalf("vacuum after the erasure: %v", err)
+		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no vacuum after the erasure")
 	}

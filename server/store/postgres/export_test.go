@@ -1,4 +1,4 @@
 package postgres
 
-// VacuumRan receives after each vacuum that follows an erasure.
-func (db *DB) VacuumRan() <-chan struct{} { return db.vacuum.ran }
+// VacuumRan receives the outcome of each vacuum that follows an erasure.
+func (db *DB) VacuumRan() <-chan error { return db.vacuum.ran }

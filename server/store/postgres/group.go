@@ -128,13 +128,13 @@ type vacuumer struct {
 	pool *pgxpool.Pool
 	kick chan struct{}
 	done chan struct{}
-	ran  chan struct{} // receives after each run (tests)
+	ran  chan error    // receives each run's outcome (tests)
 	mu   sync.Mutex    // guards kick against close
 	shut bool
 }
 
 func newVacuumer(pool *pgxpool.Pool) *vacuumer {
-	v := &vacuumer{pool: pool, kick: make(chan struct{}, 1), done: make(chan struct{}), ran: make(chan struct{}, 1)}
+	v := &vacuumer{pool: pool, kick: make(chan struct{}, 1), done: make(chan struct{}), ran: make(chan error, 1)}
 	go v.loop()
 	return v
 }
@@ -156,9 +156,9 @@ func (v *vacuumer) loop() {
 	for range v.kick {
 		// Best effort: autovacuum gets there anyway. VACUUM can't run in a transaction,
 		// hence a plain Exec on the pool.
-		v.pool.Exec(context.Background(), `VACUUM (SKIP_LOCKED) ops, refs, records`)
+		_, err := v.pool.Exec(context.Background(), `VACUUM (SKIP_LOCKED) ops, refs, records`)
 		select {
-		case v.ran <- struct{}{}:
+		case v.ran <- err:
 		default:
 		}
 	}
