@@ -128,8 +128,8 @@ type vacuumer struct {
 	pool *pgxpool.Pool
 	kick chan struct{}
 	done chan struct{}
-	ran  chan error    // receives each run's outcome (tests)
-	mu   sync.Mutex    // guards kick against close
+	ran  chan error // receives each run's outcome (tests)
+	mu   sync.Mutex // guards kick against close
 	shut bool
 }
 
