@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/fieldnotes/fieldnotes/schema"
 )
 
 // Memory is a replica held in memory: the same merge as the SQLite store, used for the
@@ -52,26 +51,11 @@ func (m *Memory) Apply(ops []Op, opt ApplyOptions) (Result, error) {
 // Write turns local changes into ops of node, stamped by this replica's clock, and
 // applies them. A remove observes the adds of the element this replica holds.
 func (m *Memory) Write(node string, changes []Change) ([]Op, Result, error) {
-	ops := make([]Op, 0, len(changes))
-	for _, c := range changes {
-		raw, err := c.encodeValue()
-		if err != nil {
-			return nil, Result{}, err
-		}
-		m.counter++
-		ts, tc := m.clock.Now()
-		op := Op{Node: node, Counter: m.counter, TS: ts, TC: tc, Collection: c.Collection, Record: c.Record, Kind: c.Kind, Field: c.Field, Value: raw}
-		if c.Kind == schema.KindRemove {
-			if r := m.records[op.Key()]; r != nil {
-				if canon, _, err := canonicalJSON(raw); err == nil {
-					if el := r.state.Sets[c.Field][string(canon)]; el != nil {
-						op.Observed = append([]string(nil), el.Adds...)
-					}
-				}
-			}
-		}
-		ops = append(ops, op)
+	ops, err := stampChanges(m.clock, memTxn{m}, node, m.counter, changes)
+	if err != nil {
+		return nil, Result{}, err
 	}
+	m.counter += uint64(len(ops))
 	res, err := m.engine.apply(memTxn{m}, ops, ApplyOptions{})
 	return ops, res, err
 }

@@ -151,6 +151,13 @@ func (m *Merger) Apply(t Txn, ops []Op, opt ApplyOptions) (Result, error) {
 // Stamp turns changes into ops of node numbered from counter+1 and stamped by the clock,
 // as Store.WriteAs does: a remove observes every add of the element t holds.
 func (m *Merger) Stamp(t Txn, node string, counter uint64, changes []Change) ([]Op, error) {
+	return stampChanges(m.e.clock, txnAdapter{t}, node, counter, changes)
+}
+
+// stampChanges is how every replica turns local changes into ops: numbered from
+// counter+1, stamped by clock, and a remove observes every add of the element the
+// replica holds (so a concurrent add elsewhere still wins).
+func stampChanges(clock *Clock, t txn, node string, counter uint64, changes []Change) ([]Op, error) {
 	ops := make([]Op, 0, len(changes))
 	for _, c := range changes {
 		raw, err := c.encodeValue()
@@ -158,10 +165,10 @@ func (m *Merger) Stamp(t Txn, node string, counter uint64, changes []Change) ([]
 			return nil, err
 		}
 		counter++
-		ts, tc := m.e.clock.Now()
+		ts, tc := clock.Now()
 		op := Op{Node: node, Counter: counter, TS: ts, TC: tc, Collection: c.Collection, Record: c.Record, Kind: c.Kind, Field: c.Field, Value: raw}
 		if c.Kind == schema.KindRemove {
-			if op.Observed, err = observedAdds(txnAdapter{t}, op.Key(), c.Field, raw); err != nil {
+			if op.Observed, err = observedAdds(t, op.Key(), c.Field, raw); err != nil {
 				return nil, err
 			}
 		}

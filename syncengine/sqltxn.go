@@ -547,22 +547,6 @@ func (t *sqlTxn) refsFrom(kind string, from *row) ([]string, error) {
 	return out, rows.Err()
 }
 
-// observedAdds lists the add ops of an element this replica holds.
-func (t *sqlTxn) observedAdds(k RecordKey, field string, value json.RawMessage) ([]string, error) {
-	r, err := t.load(k)
-	if err != nil || r == nil {
-		return nil, err
-	}
-	canon, _, err := canonicalJSON(value)
-	if err != nil {
-		return nil, nil // validation will reject it
-	}
-	if el := r.state.Sets[field][string(canon)]; el != nil {
-		return append([]string(nil), el.Adds...), nil
-	}
-	return nil, nil
-}
-
 // flush writes every touched record once, and the clock.
 func (t *sqlTxn) flush() error {
 	if err := t.writePending(); err != nil {

@@ -483,23 +483,11 @@ func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt 
 			return nil, err
 		}
 		counter, _ := strconv.ParseUint(cv, 10, 64)
-		ops := make([]Op, 0, len(changes))
-		for _, c := range changes {
-			raw, err := c.encodeValue()
-			if err != nil {
-				return nil, err
-			}
-			counter++
-			ts, tc := s.clock.Now()
-			op := Op{Node: node, Counter: counter, TS: ts, TC: tc, Collection: c.Collection, Record: c.Record, Kind: c.Kind, Field: c.Field, Value: raw}
-			if c.Kind == schema.KindRemove {
-				if op.Observed, err = t.observedAdds(op.Key(), c.Field, raw); err != nil {
-					return nil, err
-				}
-			}
-			ops = append(ops, op)
+		ops, err := stampChanges(s.clock, t, node, counter, changes)
+		if err != nil {
+			return nil, err
 		}
-		cv = strconv.FormatUint(counter, 10)
+		cv = strconv.FormatUint(counter+uint64(len(ops)), 10)
 		if _, err = t.exec(qSetMeta, counterKey, cv); err == nil {
 			if s.metaCache == nil {
 				s.metaCache = map[string]string{}
