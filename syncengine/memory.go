@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"slices"
 	"sort"
-
 )
 
 // Memory is a replica held in memory: the same merge as the SQLite store, used for the
