@@ -131,10 +131,15 @@ type vacuumer struct {
 	ran  chan error // receives each run's outcome (tests)
 	mu   sync.Mutex // guards kick against close
 	shut bool
+	// stop cancels a vacuum still running at close: autovacuum finishes the work, and
+	// shutdown must not wait on a large table.
+	ctx  context.Context
+	stop context.CancelFunc
 }
 
 func newVacuumer(pool *pgxpool.Pool) *vacuumer {
 	v := &vacuumer{pool: pool, kick: make(chan struct{}, 1), done: make(chan struct{}), ran: make(chan error, 1)}
+	v.ctx, v.stop = context.WithCancel(context.Background())
 	go v.loop()
 	return v
 }
@@ -156,7 +161,7 @@ func (v *vacuumer) loop() {
 	for range v.kick {
 		// Best effort: autovacuum gets there anyway. VACUUM can't run in a transaction,
 		// hence a plain Exec on the pool.
-		_, err := v.pool.Exec(context.Background(), `VACUUM (SKIP_LOCKED) ops, refs, records`)
+		_, err := v.pool.Exec(v.ctx, `VACUUM (SKIP_LOCKED) ops, refs, records`)
 		select {
 		case v.ran <- err:
 		default:
@@ -169,6 +174,7 @@ func (v *vacuumer) close() {
 	if !v.shut {
 		v.shut = true
 		close(v.kick)
+		v.stop()
 	}
 	v.mu.Unlock()
 	<-v.done
