@@ -28,6 +28,15 @@ const (
 	CodeRequired            = schema.CodeRequired
 	CodeTokenExpired        = "token_expired"
 	CodeInternal            = "internal"
+	// CodeStoreKey: the store is encrypted and the key given does not open it (or none
+	// was given); nothing was changed.
+	CodeStoreKey = "store_key"
+	// CodeConnectionRefused: the server's address answered but nothing listens there
+	// (wrong port, or the server is not running); the data stays on the device.
+	CodeConnectionRefused = "connection_refused"
+	// CodeInvalidServerURL: the server address is not a URL the device can use (no
+	// http:// or https://, or no host).
+	CodeInvalidServerURL = "invalid_server_url"
 )
 
 // Error is every failure the SDK reports on purpose: a stable Code, the consent Scope or
@@ -92,6 +101,8 @@ var (
 	ErrNotFound = &Error{Code: CodeNotFound}
 	// ErrOffline: the server could not be reached.
 	ErrOffline = &Error{Code: CodeOffline}
+	// ErrStoreKey: the store is encrypted and the key does not open it.
+	ErrStoreKey = &Error{Code: CodeStoreKey}
 )
 
 func errCode(code string, format string, a ...any) *Error {
