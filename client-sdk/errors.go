@@ -72,9 +72,13 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Is matches errors by code, so errors.Is(err, ErrRevoked) holds for any revoked error.
+// A refused connection is also ErrOffline: the server can't be reached either way.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code && t.Scope == "" && t.Field == ""
+	if !ok || t.Scope != "" || t.Field != "" {
+		return false
+	}
+	return t.Code == e.Code || (t.Code == CodeOffline && e.Code == CodeConnectionRefused)
 }
 
 // Message is the error in lang (a BCP 47 tag), for the worker: "This person has not agreed

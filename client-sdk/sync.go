@@ -79,9 +79,14 @@ func (d *Device) recordSync(err error) {
 	if d.Wiped() {
 		return
 	}
-	kv := map[string]string{metaLastError: ""}
+	kv := map[string]string{metaLastError: "", metaLastErrorCode: ""}
 	if err != nil {
 		kv[metaLastError] = err.Error()
+		kv[metaLastErrorCode] = CodeSyncFailed
+		var e *Error
+		if errors.As(err, &e) && e.Code != "" {
+			kv[metaLastErrorCode] = e.Code
+		}
 	} else {
 		kv[metaLastSync] = strconv.FormatInt(d.opts.now().UnixMilli(), 10)
 	}
@@ -329,14 +334,17 @@ func (d *Device) AutoSync(ctx context.Context, interval time.Duration) error {
 type Status struct {
 	Identity
 	Enrolled  bool
-	Pending   int64 // own ops not yet acknowledged by the server
-	Ops       int64 // ops held
-	LastSync  int64 // ms; 0 = never
-	LastError string
-	Cursor    string
-	Hash      string
-	Records   int
-	Rejected  []syncengine.Rejection
+	Pending   int64  // own ops not yet acknowledged by the server
+	Ops       int64  // ops held
+	LastSync  int64  // ms; 0 = never
+	LastError string // English, for logs
+	// LastErrorCode is the last sync error's code (sync_failed if it had none): show
+	// (&Error{Code: LastErrorCode}).Message(lang) to the worker, never LastError.
+	LastErrorCode string
+	Cursor        string
+	Hash          string
+	Records       int
+	Rejected      []syncengine.Rejection
 }
 
 // Status reports the device's sync state.
@@ -353,7 +361,10 @@ func (d *Device) Status(ctx context.Context) (Status, error) {
 		acked, _ := strconv.ParseInt(get(metaAcked), 10, 64)
 		st.Pending = max(written-acked, 0)
 		st.LastSync, _ = strconv.ParseInt(get(metaLastSync), 10, 64)
-		st.LastError, st.Cursor = get(metaLastError), get(metaCursor)
+		st.LastError, st.LastErrorCode, st.Cursor = get(metaLastError), get(metaLastErrorCode), get(metaCursor)
+		if st.LastError != "" && st.LastErrorCode == "" { // written before codes were kept
+			st.LastErrorCode = CodeSyncFailed
+		}
 		if v := get(metaRejected); v != "" {
 			json.Unmarshal([]byte(v), &st.Rejected)
 		}
