@@ -103,6 +103,10 @@ func (d *Device) SetServer(ctx context.Context, serverURL string) error {
 	})
 }
 
+// CheckServerURL is the check Enrol and SetServer make of a server address: the URL they
+// would keep, or invalid_server_url.
+func CheckServerURL(raw string) (string, error) { return checkServerURL(raw) }
+
 // checkServerURL accepts an http:// or https:// URL with a host, and trims its trailing
 // slashes; anything else ("localhost:8080", "ftp://…", "") is invalid_server_url, before
 // any request is made.

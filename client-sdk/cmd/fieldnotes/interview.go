@@ -55,7 +55,7 @@ type interview struct {
 	langs    []string
 	partLang string   // the person's language, chosen first
 	engLangs []string // the engagement's languages
-	display  string // the language prompts are shown in now
+	display  string   // the language prompts are shown in now
 	ring     []string
 
 	scopeIdx int

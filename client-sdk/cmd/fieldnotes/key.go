@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	sdk "github.com/fieldnotes/fieldnotes/client-sdk"
+	"github.com/fieldnotes/fieldnotes/locales"
 )
 
 // The store key on a desktop.
@@ -29,12 +30,18 @@ const (
 // storeKey returns the key for the store in dir and what a wipe does to it: the key file
 // is overwritten and removed; a key from the environment is the caller's to forget.
 func storeKey(dir string) (key []byte, destroy func() error, err error) {
+	key, destroy, _, err = storeKeyNew(dir)
+	return key, destroy, err
+}
+
+// storeKeyNew is storeKey, also saying whether it made a new key file.
+func storeKeyNew(dir string) (key []byte, destroy func() error, made bool, err error) {
 	if v := strings.TrimSpace(os.Getenv(keyEnv)); v != "" {
 		key, err := hex.DecodeString(v)
 		if err != nil || len(key) != 32 {
-			return nil, nil, &sdk.Error{Code: sdk.CodeStoreKey, Field: keyEnv, Detail: "want 64 hex digits"}
+			return nil, nil, false, &sdk.Error{Code: sdk.CodeStoreKey, Field: keyEnv, Detail: "want 64 hex digits"}
 		}
-		return key, func() error { return nil }, nil
+		return key, func() error { return nil }, false, nil
 	}
 	path := filepath.Join(dir, keyFileName)
 	destroy = func() error { return shred(path) }
@@ -42,30 +49,30 @@ func storeKey(dir string) (key []byte, destroy func() error, err error) {
 	if err == nil {
 		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
 		if err != nil || len(key) != 32 {
-			return nil, nil, &sdk.Error{Code: sdk.CodeStoreKey, Field: keyFileName, Detail: path + ": want 64 hex digits"}
+			return nil, nil, false, &sdk.Error{Code: sdk.CodeStoreKey, Field: keyFileName, Detail: path + ": want 64 hex digits"}
 		}
-		return key, destroy, nil
+		return key, destroy, false, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	// No key file. An encrypted store without its key can't be opened, and a new key
 	// would not open it either: say so rather than make one.
 	if _, err := os.Stat(filepath.Join(dir, sdk.DBName)); err == nil {
 		if plain, _ := isPlainStore(filepath.Join(dir, sdk.DBName)); !plain {
-			return nil, nil, &sdk.Error{Code: sdk.CodeStoreKey, Field: keyFileName, Detail: path + " is missing"}
+			return nil, nil, false, &sdk.Error{Code: sdk.CodeStoreKey, Field: keyFileName, Detail: path + " is missing"}
 		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	key = make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	_, err = fmt.Fprintln(f, hex.EncodeToString(key))
 	if err == nil {
@@ -76,19 +83,27 @@ func storeKey(dir string) (key []byte, destroy func() error, err error) {
 	}
 	if err != nil {
 		os.Remove(path)
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	return key, destroy, nil
+	return key, destroy, true, nil
 }
 
 // open opens the device's store with its key.
 func (c *cli) open() (*sdk.Device, error) {
-	key, destroy, err := storeKey(c.dir)
+	key, destroy, made, err := storeKeyNew(c.dir)
 	if err != nil {
 		return nil, err
 	}
 	defer clear(key)
+	if c.keyMade = made; made && !c.holdKeyNote {
+		c.keyNote()
+	}
 	return sdk.Open(c.dir, sdk.WithLanguage(c.lang), sdk.WithStoreKey(key), sdk.WithWipeHook(destroy))
+}
+
+// keyNote tells the worker a key file was made, and what that means on a desktop.
+func (c *cli) keyNote() {
+	fmt.Fprintln(c.stderr, render(c.t("cli.key_file_created", map[string]any{"Path": filepath.Join(c.dir, keyFileName)}), locales.IsRTL(c.lang), 0))
 }
 
 func isPlainStore(path string) (bool, error) {

@@ -43,6 +43,9 @@ type cli struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+
+	keyMade     bool // open made a new key file
+	holdKeyNote bool // enrol says so only once the enrolment worked
 }
 
 func (c *cli) t(id string, data map[string]any) string {
@@ -130,6 +133,24 @@ func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// badOption names the option a flag error is about, as the worker typed it ("--grop"),
+// not flag's English sentence.
+func badOption(err error, args []string) string {
+	msg := err.Error()
+	i := strings.LastIndex(msg, " -")
+	if i < 0 {
+		return "?"
+	}
+	name := strings.TrimLeft(strings.Fields(msg[i+1:])[0], "-")
+	name = strings.TrimSuffix(name, ":")
+	for _, a := range args {
+		if n, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); n == name && strings.HasPrefix(a, "-") {
+			return strings.SplitN(a, "=", 2)[0]
+		}
+	}
+	return "--" + name
+}
+
 var commands = []string{"enrol", "enroll", "interview", "list", "status", "sync", "withdraw"}
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -182,7 +203,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, render(c.t("cli.bad_option", map[string]any{"Problem": err.Error()}), locales.IsRTL(c.lang), 0))
+		fmt.Fprintln(stderr, render(c.t("cli.bad_option", map[string]any{"Option": badOption(err, args)}), locales.IsRTL(c.lang), 0))
 		fmt.Fprintln(stderr, c.t("cli.usage", nil))
 		return 2
 	}
@@ -224,9 +245,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // enrol sets the device up with a code. A failed enrolment on a device that had no store
 // leaves nothing behind: the store, its key file and the directory made for them go.
 func (c *cli) enrol(ctx context.Context, server, code, label string) int {
+	if _, err := sdk.CheckServerURL(server); err != nil {
+		return c.fail(err) // before anything is made
+	}
 	_, dirErr := os.Stat(c.dir)
 	_, dbErr := os.Stat(filepath.Join(c.dir, sdk.DBName))
 	_, keyErr := os.Stat(filepath.Join(c.dir, keyFileName))
+	c.holdKeyNote = true
 	dev, err := c.open()
 	if err != nil {
 		return c.fail(err)
@@ -234,6 +259,9 @@ func (c *cli) enrol(ctx context.Context, server, code, label string) int {
 	id, err := dev.Enrol(ctx, server, code, label)
 	if err == nil {
 		dev.Close()
+		if c.keyMade {
+			c.keyNote()
+		}
 		c.println(c.t("cli.enrolled", map[string]any{"Label": id.Label, "Team": id.Team}))
 		return 0
 	}
