@@ -267,3 +267,60 @@ func answerText(c Conversation, prompt string) string {
 	}
 	return ""
 }
+
+// A crash in the middle of encrypting a plain store loses nothing: with the plain file
+// set aside and no store in its place, the next open puts it back and encrypts it; with
+// the encrypted store in place, the plain file left beside it is shredded.
+func TestEncryptionInterrupted(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	base := filepath.Join(dir, DBName)
+	d, err := Open(dir, WithClock(steppingClock(t0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.SetLocalIdentity(ctx, testNode, testTeam)
+	_, _, conv := recordSecrets(t, d)
+	d.Close()
+	// Crash after the rename that sets the plain file aside, with a half-made copy.
+	if err := os.Rename(base, base+".plain"); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(base+".encrypting", []byte("half"), 0o600)
+	d, err = Open(dir, WithStoreKey(testKey(4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := d.Conversation(ctx, conv); err != nil || answerText(c, "what_works") != secrets[0] {
+		t.Fatalf("conversation after the interrupted encryption: %+v, %v", c, err)
+	}
+	d.Close()
+	if f := readable(t, dir); len(f) > 0 {
+		t.Fatalf("readable %v: %v", files(t, dir), f)
+	}
+	// Crash after the encrypted copy took its place, before the plain file was shredded.
+	plain := t.TempDir()
+	p, err := Open(plain, WithClock(steppingClock(t0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetLocalIdentity(ctx, testNode, testTeam)
+	recordSecrets(t, p)
+	p.Close()
+	if err := os.Rename(filepath.Join(plain, DBName), base+".plain"); err != nil {
+		t.Fatal(err)
+	}
+	d, err = Open(dir, WithStoreKey(testKey(4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if f := readable(t, dir); len(f) > 0 {
+		t.Fatalf("readable after recovery %v: %v", files(t, dir), f)
+	}
+	for _, name := range files(t, dir) {
+		if strings.HasSuffix(name, ".plain") || strings.HasSuffix(name, ".encrypting") {
+			t.Fatalf("left behind: %s", name)
+		}
+	}
+}

@@ -179,6 +179,10 @@ func openKey(path string, raw []byte) (*atrest.Key, error) {
 	if err != nil {
 		return nil, &Error{Code: CodeStoreKey, Detail: err.Error()}
 	}
+	if err := atrest.Recover(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		key.Destroy()
+		return nil, err
+	}
 	state, err := atrest.Inspect(path)
 	switch {
 	case err != nil:

@@ -183,6 +183,25 @@ func (k *Key) Verify(path string) error {
 	return c.Exec(`SELECT count(*) FROM sqlite_schema`)
 }
 
+// Recover finishes or undoes an Encrypt that a crash cut short: a plain file set aside
+// with no store in its place goes back (Encrypt runs again); one left beside the
+// encrypted store that replaced it is shredded. A stray half-made copy is removed.
+func Recover(path string) error {
+	old := path + ".plain"
+	if _, err := os.Stat(old); errors.Is(err, os.ErrNotExist) {
+		return os.Remove(path + ".encrypting")
+	}
+	state, err := Inspect(path)
+	if err != nil {
+		return err
+	}
+	if state == Missing {
+		os.Remove(path)
+		return os.Rename(old, path)
+	}
+	return Shred(old)
+}
+
 // Encrypt turns the plain database at path into one encrypted with k, in place: it
 // copies it (VACUUM INTO) to an encrypted file beside it, syncs it, renames it over the
 // original, and overwrites the plain file and its WAL with zeros before removing them.
@@ -190,6 +209,7 @@ func (k *Key) Verify(path string) error {
 // file, removed at the next try); after it, the encrypted one.
 func (k *Key) Encrypt(path string) error {
 	tmp := path + ".encrypting"
+
 	for _, p := range []string{tmp, tmp + "-journal", tmp + "-wal", tmp + "-shm"} {
 		os.Remove(p)
 	}
@@ -220,6 +240,7 @@ func (k *Key) Encrypt(path string) error {
 	if err := os.Rename(path, old); err != nil {
 		return err
 	}
+
 	if err := os.Rename(tmp, path); err != nil {
 		os.Rename(old, path)
 		return err
