@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/creack/pty"
 	sdk "github.com/fieldnotes/fieldnotes/client-sdk"
 	"github.com/fieldnotes/fieldnotes/locales"
@@ -311,5 +312,17 @@ func TestDesktopStoreKey(t *testing.T) {
 	t.Setenv(keyEnv, "not-hex")
 	if code, _, errs := runCLI(t, "list", "--data", dir); code != 1 || !has(errs, message("en", sdk.CodeStoreKey)) {
 		t.Fatalf("bad key in the environment: %d %q", code, errs)
+	}
+}
+
+// Consent keys that reach the program together ("yyyyn" in one read, as a busy pty or a
+// fast typist delivers them) each count.
+func TestScopeKeysArrivingTogether(t *testing.T) {
+	m := &interview{c: &cli{lang: "en"}, stage: stScope, picked: map[int]bool{}}
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("yyY")})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("nY")})
+	want := []string{"record_views", "quote", "contact_for_feedback", "equality_monitoring"}
+	if m.stage != stMethod || !slices.Equal(m.agreed, want) {
+		t.Fatalf("stage %d, agreed %v", m.stage, m.agreed)
 	}
 }

@@ -186,12 +186,18 @@ func (m *interview) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		if m.stage == stScope {
-			switch strings.ToLower(msg.String()) {
-			case "y":
-				m.agreed = append(m.agreed, locales.ConsentScopes[m.scopeIdx])
-				m.nextScope()
-			case "n":
-				m.nextScope()
+			// Keys typed quickly can arrive together ("yyn"): take each in turn.
+			for _, r := range strings.ToLower(string(msg.Runes)) {
+				if m.stage != stScope {
+					break
+				}
+				switch r {
+				case 'y':
+					m.agreed = append(m.agreed, locales.ConsentScopes[m.scopeIdx])
+					m.nextScope()
+				case 'n':
+					m.nextScope()
+				}
 			}
 			return m, nil
 		}
