@@ -151,7 +151,9 @@ func badOption(err error, args []string) string {
 	return "--" + name
 }
 
-var commands = []string{"enrol", "enroll", "interview", "list", "status", "sync", "withdraw"}
+// commands are the commands run knows; "app" (the field app, client-sdk/fieldapp) is
+// served by its own case below once that package is wired in.
+var commands = []string{"app", "enrol", "enroll", "interview", "list", "status", "sync", "withdraw"}
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &cli{lang: os.Getenv("FIELDNOTES_LANG"), stdin: stdin, stdout: stdout, stderr: stderr}
@@ -238,8 +240,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return c.sync(ctx, dev)
 	case "withdraw":
 		return c.withdraw(ctx, dev, pos[0], *reason, *yes)
+	default:
+		fmt.Fprintln(stderr, render(c.t("cli.unknown_command", map[string]any{"Command": cmd}), locales.IsRTL(c.lang), 0))
+		fmt.Fprintln(stderr, c.t("cli.usage", nil))
+		return 2
 	}
-	return 0
 }
 
 // enrol sets the device up with a code. A failed enrolment on a device that had no store
