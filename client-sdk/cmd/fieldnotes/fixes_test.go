@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -324,5 +326,35 @@ func TestScopeKeysArrivingTogether(t *testing.T) {
 	want := []string{"record_views", "quote", "contact_for_feedback", "equality_monitoring"}
 	if m.stage != stMethod || !slices.Equal(m.agreed, want) {
 		t.Fatalf("stage %d, agreed %v", m.stage, m.agreed)
+	}
+}
+
+// A server that revokes the device: the sync wipes the store and shreds the key file.
+func TestRevocationShredsTheKeyFile(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":{"code":"device_revoked","message":"revoked"}}`))
+	}))
+	defer srv.Close()
+	dir, _ := seed(t)
+	d := openDev(t, dir)
+	if err := d.SetServer(context.Background(), srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if _, err := os.Stat(filepath.Join(dir, keyFileName)); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "sync", "--data", dir)
+	if wiped, _ := locales.Localize("en", "cli.device_revoked_wiped", nil); code != 1 || !has(out, wiped) {
+		t.Fatalf("sync: %d %q %q", code, out, errs)
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("left after revocation: %v", names)
 	}
 }
