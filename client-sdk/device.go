@@ -3,6 +3,7 @@ package sdk
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"log/slog"
@@ -68,6 +69,9 @@ type options struct {
 	onSync     func(error)
 	key        []byte       // the store key (WithStoreKey); nil: unencrypted
 	onWipe     func() error // WithWipeHook
+	// openDB opens an unencrypted store's handles over another driver (benchmarks
+	// comparing drivers); nil: syncengine's default, modernc.
+	openDB func(string) (*sql.DB, error)
 }
 
 // Option configures Open.
@@ -147,7 +151,7 @@ func Open(dir string, opts ...Option) (*Device, error) {
 	}
 	now := o.now
 	path := filepath.Join(dir, DBName)
-	so := syncengine.Options{Now: func() int64 { return now().UnixMilli() }}
+	so := syncengine.Options{Now: func() int64 { return now().UnixMilli() }, OpenDB: o.openDB}
 	var key *atrest.Key
 	if o.key != nil {
 		var err error
