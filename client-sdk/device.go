@@ -22,21 +22,20 @@ const DBName = "fieldnotes.db"
 
 // Keys the SDK keeps in the store's meta table.
 const (
-	metaServer        = "sdk.server"
-	metaDeviceID      = "sdk.device_id"
-	metaLabel         = "sdk.label"
-	metaAccess        = "sdk.access_token"
-	metaRefresh       = "sdk.refresh_token"
-	metaExpiresAt     = "sdk.access_expires_at"
-	metaAcked         = "sdk.acked_counter"
-	metaCursor        = "sdk.pull_cursor"
-	metaLastSync      = "sdk.last_sync"
-	metaLastError     = "sdk.last_sync_error"
-	metaLastErrorCode = "sdk.last_sync_error_code"
-	metaRejected      = "sdk.rejected"
-	metaEngineCount   = "counter" // syncengine's own op counter for this node (read only)
-	defaultBatch      = 500
-	defaultPageLimit  = 5000
+	metaServer       = "sdk.server"
+	metaDeviceID     = "sdk.device_id"
+	metaLabel        = "sdk.label"
+	metaAccess       = "sdk.access_token"
+	metaRefresh      = "sdk.refresh_token"
+	metaExpiresAt    = "sdk.access_expires_at"
+	metaAcked        = "sdk.acked_counter"
+	metaCursor       = "sdk.pull_cursor"
+	metaLastSync     = "sdk.last_sync"
+	metaLastError    = "sdk.last_sync_error"
+	metaRejected     = "sdk.rejected"
+	metaEngineCount  = "counter" // syncengine's own op counter for this node (read only)
+	defaultBatch     = 500
+	defaultPageLimit = 5000
 )
 
 // Device is one tablet's Fieldnotes: its store, identity and sync client. Its methods

@@ -75,6 +75,9 @@ func (d *Device) SyncReport(ctx context.Context, progress func(Progress)) (SyncR
 	return rep, err
 }
 
+// metaLastErrorCode keeps the last sync error's code, so it can be shown in any language.
+const metaLastErrorCode = "sdk.last_sync_error_code"
+
 func (d *Device) recordSync(err error) {
 	if d.Wiped() {
 		return
@@ -334,17 +337,18 @@ func (d *Device) AutoSync(ctx context.Context, interval time.Duration) error {
 type Status struct {
 	Identity
 	Enrolled  bool
-	Pending   int64  // own ops not yet acknowledged by the server
-	Ops       int64  // ops held
-	LastSync  int64  // ms; 0 = never
-	LastError string // English, for logs
+	Pending   int64 // own ops not yet acknowledged by the server
+	Ops       int64 // ops held
+	LastSync  int64 // ms; 0 = never
+	LastError string
+	Cursor    string
+	Hash      string
+	Records   int
+	Rejected  []syncengine.Rejection
 	// LastErrorCode is the last sync error's code (sync_failed if it had none): show
-	// (&Error{Code: LastErrorCode}).Message(lang) to the worker, never LastError.
+	// (&Error{Code: LastErrorCode}).Message(lang) to the worker; LastError is English,
+	// for logs.
 	LastErrorCode string
-	Cursor        string
-	Hash          string
-	Records       int
-	Rejected      []syncengine.Rejection
 }
 
 // Status reports the device's sync state.
