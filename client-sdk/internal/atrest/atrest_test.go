@@ -55,3 +55,53 @@ func BenchmarkCommit(b *testing.B) {
 		})
 	}
 }
+
+func TestKeyInspectShred(t *testing.T) {
+	if _, err := New(make([]byte, 16)); err != ErrKeySize {
+		t.Fatalf("16-byte key: %v", err)
+	}
+	k, err := New(NewRandom())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.db")
+	if st, _ := Inspect(path); st != Missing {
+		t.Fatalf("missing file: %v", st)
+	}
+	db, err := k.OpenDB("file:" + path + "?_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('ਸਤ ਸ੍ਰੀ ਅਕਾਲ')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if st, _ := Inspect(path); st != Encrypted {
+		t.Fatalf("encrypted file: %v", st)
+	}
+	if err := k.Verify(path); err != nil {
+		t.Fatalf("verify with the key: %v", err)
+	}
+	other, _ := New(NewRandom())
+	defer other.Destroy()
+	if err := other.Verify(path); err == nil {
+		t.Fatal("another key opens the store")
+	}
+	k.Destroy()
+	if !k.Destroyed() {
+		t.Fatal("not destroyed")
+	}
+	if _, err := k.OpenDB("file:" + path); err != ErrDestroyed {
+		t.Fatalf("open after destroy: %v", err)
+	}
+	if err := Shred(path); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := Inspect(path); st != Missing {
+		t.Fatal("shredded file still there")
+	}
+	if err := Shred(path); err != nil {
+		t.Fatalf("shred a missing file: %v", err)
+	}
+}
