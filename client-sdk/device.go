@@ -68,8 +68,8 @@ type options struct {
 	onSync     func(error)
 	key        []byte       // the store key (WithStoreKey); nil: unencrypted
 	onWipe     func() error // WithWipeHook
-	// openDB opens an unencrypted store's handles over another driver (benchmarks
-	// comparing drivers); nil: syncengine's default, modernc.
+	// openDB opens an unencrypted store's handles: defaultOpenDB, or another driver
+	// (benchmarks comparing drivers); nil: syncengine's default, modernc.
 	openDB func(string) (*sql.DB, error)
 }
 
@@ -141,6 +141,7 @@ func Open(dir string, opts ...Option) (*Device, error) {
 		maxBackoff: 15 * time.Second,
 		lang:       "en",
 		gzipOver:   32 << 10,
+		openDB:     defaultOpenDB,
 	}
 	for _, opt := range opts {
 		opt(&o)

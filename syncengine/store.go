@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/fieldnotes/fieldnotes/schema"
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 )
 
 // Store is a replica on SQLite: the op log, the materialised records and tombstones, and
@@ -81,7 +80,7 @@ type Options struct {
 	OpenDB func(dsn string) (*sql.DB, error)
 }
 
-// openDB opens a handle on dsn with opt's driver.
+// openDB opens a handle on dsn with opt's driver (modernc.go registers "sqlite").
 func (opt Options) openDB(dsn string) (*sql.DB, error) {
 	if opt.OpenDB != nil {
 		return opt.OpenDB(dsn)

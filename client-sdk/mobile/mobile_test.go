@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -250,5 +251,25 @@ func TestOpenEncryptedAndWipe(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) > 0 {
 		t.Fatalf("left after wipe: %v", left)
+	}
+}
+
+// The tablet build (gomobile bind -tags fieldnotes_device) carries one SQLite, ncruces's,
+// for encrypted and plain stores alike, and the facade works on it.
+func TestTabletBuildCarriesOneSQLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list and go test")
+	}
+	out, err := exec.Command("go", "list", "-deps", "-tags", "fieldnotes_device", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := string(out)
+	if strings.Contains(deps, "modernc.org/sqlite\n") || !strings.Contains(deps, "github.com/ncruces/go-sqlite3\n") {
+		t.Fatal("the tablet build should have ncruces's SQLite and not modernc's")
+	}
+	out, err = exec.Command("go", "test", "-count=1", "-tags", "fieldnotes_device", "-run", "^(TestOpenEncryptedAndWipe|TestCaptureFlow)$", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("facade tests on the tablet build: %v\n%s", err, out)
 	}
 }
