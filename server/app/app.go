@@ -86,7 +86,13 @@ func ParseConfig(args []string, env func(string) string) (Config, error) {
 	str(&authBurst, "auth-burst", "FIELDNOTES_AUTH_BURST", "200", "burst per client IP on login/enrol/refresh")
 	str(&shutdown, "shutdown-timeout", "FIELDNOTES_SHUTDOWN_TIMEOUT", "30s", "how long SIGTERM waits for requests in flight")
 	// --demo is a switch: a bare "--demo" means true (see normaliseBoolFlags).
-	if err := fs.Parse(normaliseBoolFlags(args, "demo")); err != nil {
+	if err := fs.Parse(normaliseBoolFlags(args, "demo")); errors.Is(err, flag.ErrHelp) {
+		var b strings.Builder
+		b.WriteString("Usage: fieldnotes-server [options]\n\nRuns the Fieldnotes API on its embedded SQLite store, or on PostgreSQL with\n--database-url. Every option also reads from the environment variable named\nafter it. FIELDNOTES_JWT_SECRET sets the signing key (else <data>/jwt.key is\nmade on first run; required with --database-url).\n\nOptions:\n")
+		fs.SetOutput(&b)
+		fs.PrintDefaults()
+		return cfg, &HelpRequested{Usage: b.String()}
+	} else if err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
@@ -130,6 +136,13 @@ func ParseConfig(args []string, env func(string) string) (Config, error) {
 	}
 	return cfg, nil
 }
+
+// HelpRequested is ParseConfig's answer to -h or --help: not a failure; print Usage and
+// exit 0. errors.Is(err, flag.ErrHelp) holds.
+type HelpRequested struct{ Usage string }
+
+func (h *HelpRequested) Error() string { return flag.ErrHelp.Error() }
+func (h *HelpRequested) Unwrap() error { return flag.ErrHelp }
 
 // normaliseBoolFlags turns a bare "--demo" into "--demo=true" (flag's string flags would
 // otherwise swallow the next argument).
@@ -194,6 +207,11 @@ func (in *Instance) Shutdown(ctx context.Context) error {
 // it on SIGTERM or SIGINT), then shuts down gracefully. It returns nil after a clean stop.
 func Run(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
 	cfg, err := ParseConfig(args, env)
+	var help *HelpRequested
+	if errors.As(err, &help) {
+		_, err := io.WriteString(stdout, help.Usage)
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -262,7 +280,7 @@ func Start(ctx context.Context, cfg Config, stdout io.Writer) (*Instance, error)
 	}
 	var demo *DemoInfo
 	if cfg.Demo {
-		if demo, err = seedDemo(ctx, st, cfg, log); err != nil {
+		if demo, err = seedDemo(ctx, st.(demoStore), cfg, log); err != nil {
 			return fail(fmt.Errorf("demo: %w", err))
 		}
 	}

@@ -379,3 +379,23 @@ func (db *DB) NodeOwner(ctx context.Context, node string) (kind, id, label strin
 	}
 	return kind, id, label, err == nil, err
 }
+
+// EnrolmentCode reads a code back by its hash (the demo checks its printed code is still
+// usable). ErrNotFound.
+func (db *DB) EnrolmentCode(ctx context.Context, codeHash string) (store.EnrolmentCode, error) {
+	c := store.EnrolmentCode{Hash: codeHash}
+	var used *int64
+	var device *string
+	err := db.pool.QueryRow(ctx, `SELECT team, label, created_by, created_at, expires_at, used_at, device_id FROM enrolment_codes WHERE hash = $1`, codeHash).
+		Scan(&c.Team, &c.Label, &c.CreatedBy, &c.CreatedAt, &c.ExpiresAt, &used, &device)
+	if err != nil {
+		return c, notFound(err)
+	}
+	if used != nil {
+		c.UsedAt = *used
+	}
+	if device != nil {
+		c.DeviceID = *device
+	}
+	return c, nil
+}
