@@ -37,6 +37,7 @@ type txn interface {
 	replaceOp(op *Op) error
 	// opsOf lists a record's stored ops.
 	opsOf(r *row) ([]Op, error)
+	// purgeOps drops an erased record's ops, all but those keptOnErase.
 	purgeOps(r *row) error
 	purgeFieldOps(r *row, fields []string, cut Stamp) error
 	addRef(kind string, from *row, to string) error
@@ -367,6 +368,17 @@ func (b *batch) eraseParticipantFields(consent *row, participant string) error {
 	p.state.eraseFields(erasableFields, cut)
 	p.dirty = true
 	return b.t.purgeFieldOps(p, erasableFields, cut)
+}
+
+// KeptOnErase reports whether an erased record keeps op in its log: the ops that say why
+// it is erased and hold nothing anyone said — its erase ops, and a conversation's ops
+// setting its consent (an id). A tablet that erases a record, or withdraws the consent it
+// was recorded under, before the record's ops left it still pushes these, so the hub and
+// every other replica erase it too and all hold the same tombstones (ARCHITECTURE.md,
+// "Erasure that never left the tablet").
+func KeptOnErase(op *Op) bool {
+	return op.Kind == schema.KindErase ||
+		op.Collection == schema.Conversation && op.Kind == schema.KindSet && op.Field == "consent"
 }
 
 func (b *batch) erase(r *row) error {

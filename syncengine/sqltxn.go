@@ -458,13 +458,22 @@ func (t *sqlTxn) opsOf(r *row) ([]Op, error) {
 }
 
 func (t *sqlTxn) purgeOps(r *row) error {
-	for _, seq := range r.seqs {
-		if err := t.deleteOp(seq); err != nil {
+	sops, err := t.opsBySeq(r.seqs)
+	if err != nil {
+		return err
+	}
+	var kept []int64
+	for _, so := range sops {
+		if KeptOnErase(&so.op) {
+			kept = append(kept, so.seq)
+			continue
+		}
+		if err := t.deleteOp(so.seq); err != nil {
 			return err
 		}
 	}
-	r.seqs = nil
-	_, err := t.exec(qDeleteRefs, t.rid(r))
+	r.seqs = kept
+	_, err = t.exec(qDeleteRefs, t.rid(r))
 	return err
 }
 
