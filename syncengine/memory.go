@@ -213,6 +213,13 @@ func (t memTxn) create(k RecordKey, team string) *row {
 	return r
 }
 
+func (t memTxn) lookupOp(op *Op) (*Op, bool, error) {
+	if o, ok := t.m.ops[op.ID()]; ok {
+		return &o.op, true, nil
+	}
+	return nil, false, nil
+}
+
 func (t memTxn) insertOp(op *Op, r *row) (*Op, bool, error) {
 	id := op.ID()
 	if o, ok := t.m.ops[id]; ok {

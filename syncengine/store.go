@@ -457,9 +457,18 @@ func (s *Store) Write(ctx context.Context, changes []Change, opt ApplyOptions) (
 	return s.WriteAs(ctx, "", changes, opt)
 }
 
+// ForeignCounterBase is where the hub's counters for another node start (2^52). A
+// coordinator's client may push ops under the same node the hub writes that person's API
+// and console changes under; it numbers them from 1, and the hub numbers its own above
+// this base (and above any counter stored for the node), so the two never collide. 2^52
+// stays within the integers a JSON number carries exactly (2^53) in every client.
+const ForeignCounterBase uint64 = 1 << 52
+
 // WriteAs is Write with ops of another node than the replica's own: the hub writes a
 // coordinator's changes under that person's node, so the history shows who made them.
-// Each node's counter is kept in meta, so counters never repeat even after a purge.
+// Each node's counter is kept in meta, so counters never repeat even after a purge; for
+// another node it starts above ForeignCounterBase and above every counter stored for
+// that node.
 func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt ApplyOptions) ([]Op, Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -483,6 +492,18 @@ func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt 
 			return nil, err
 		}
 		counter, _ := strconv.ParseUint(cv, 10, 64)
+		if counterKey != metaCounter {
+			counter = max(counter, ForeignCounterBase)
+			if nid, ok, err := t.lookupNid(node); err != nil {
+				return nil, err
+			} else if ok {
+				top, err := t.topCounter(nid)
+				if err != nil {
+					return nil, err
+				}
+				counter = max(counter, top)
+			}
+		}
 		ops := make([]Op, 0, len(changes))
 		for _, c := range changes {
 			raw, err := c.encodeValue()

@@ -123,7 +123,9 @@ func TestStoreWriteAndRead(t *testing.T) {
 		}
 	})
 	t.Run("WriteAsKeepsEachNodesCounter", func(t *testing.T) {
-		for i, want := range []uint64{1, 2} {
+		// The hub numbers another node's ops above ForeignCounterBase, clear of the
+		// counters that node's own client uses.
+		for i, want := range []uint64{ForeignCounterBase + 1, ForeignCounterBase + 2} {
 			ops, _, err := s.WriteAs(ctx, "coordinator-7", []Change{{schema.Conversation, conv, schema.KindAppend, "notes", fmt.Sprint("from the office ", i)}}, ApplyOptions{})
 			if err != nil || ops[0].Counter != want || ops[0].Node != "coordinator-7" {
 				t.Fatalf("WriteAs #%d: %+v %v", i, ops, err)
@@ -132,6 +134,37 @@ func TestStoreWriteAndRead(t *testing.T) {
 		ops, _, err := s.Write(ctx, []Change{{schema.Conversation, conv, schema.KindAppend, "notes", "tablet again"}}, ApplyOptions{})
 		if err != nil || ops[0].Counter != 9 || ops[0].Node != "tablet-1" {
 			t.Fatalf("own counter after WriteAs: %+v %v", ops, err)
+		}
+	})
+	t.Run("WriteAsNeverCollidesWithTheNodesOwnClient", func(t *testing.T) {
+		// coordinator-8's own client numbers its ops from 1 and pushes them; the hub writes
+		// for coordinator-8 too, before and after. Every op lands; none is refused.
+		client := func(counter uint64, text string) Op {
+			return Op{Node: "coordinator-8", Counter: counter, TS: t0 + 100, Collection: schema.Conversation, Record: conv, Kind: schema.KindAppend, Field: "notes", Value: json.RawMessage(fmt.Sprintf("%q", text))}
+		}
+		hubWrite := func(text string) Op {
+			ops, _, err := s.WriteAs(ctx, "coordinator-8", []Change{{schema.Conversation, conv, schema.KindAppend, "notes", text}}, ApplyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ops[0]
+		}
+		first := hubWrite("console 1")
+		res, err := s.Apply(ctx, []Op{client(1, "client 1"), client(2, "client 2")}, ApplyOptions{Hub: true, OnlyNode: "coordinator-8"})
+		if err != nil || res.Accepted != 2 || len(res.Rejected) != 0 {
+			t.Fatalf("client push: %+v %v", res, err)
+		}
+		second := hubWrite("console 2")
+		if second.Counter != first.Counter+1 || first.Counter <= ForeignCounterBase {
+			t.Fatalf("hub counters %d, %d", first.Counter, second.Counter)
+		}
+		// A client that strays into the hub's range pushes the hub's counter past it.
+		res, _ = s.Apply(ctx, []Op{client(second.Counter+10, "stray")}, ApplyOptions{Hub: true})
+		if res.Accepted != 1 {
+			t.Fatalf("stray: %+v", res)
+		}
+		if third := hubWrite("console 3"); third.Counter != second.Counter+11 {
+			t.Fatalf("after a stray client op the hub wrote counter %d", third.Counter)
 		}
 	})
 }
@@ -220,8 +253,13 @@ func TestCheckpointerCopiesTheWALBack(t *testing.T) {
 	defer s.Close()
 	start, _ := os.Stat(path)
 	for i := 0; i < 20; i++ {
-		if _, err := s.Apply(ctx, workload(50), ApplyOptions{Hub: true}); err != nil {
-			t.Fatal(err)
+		ops := workload(50)
+		for j := range ops {
+			ops[j].Node = fmt.Sprintf("tablet-%02d", i) // each batch new ops, not a reuse of the last one's ids
+		}
+		res, err := s.Apply(ctx, ops, ApplyOptions{Hub: true})
+		if err != nil || len(res.Rejected) > 0 {
+			t.Fatal(err, res.Rejected)
 		}
 	}
 	deadline := time.Now().Add(10 * time.Second)
