@@ -69,6 +69,7 @@ type demoInfo struct {
 type liveServer struct {
 	URL   string
 	Demo  demoInfo
+	Data  string // the server's data directory
 	token string
 }
 
@@ -99,7 +100,7 @@ func startServer(t testing.TB) *liveServer {
 		}
 		io.Copy(io.Discard, stdout)
 	}()
-	s := &liveServer{}
+	s := &liveServer{Data: data}
 	select {
 	case s.URL = <-urlc:
 	case <-time.After(30 * time.Second):
