@@ -1,15 +1,21 @@
 package sdk_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	sdk "github.com/fieldnotes/fieldnotes/client-sdk"
 	"github.com/fieldnotes/fieldnotes/syncengine"
@@ -203,4 +209,46 @@ func TestE2ECentralWithdrawalWhileATabletAddsAnswers(t *testing.T) {
 	assertConverged(t, s, []*tablet{a, b})
 	assertErasedOn(t, s, conv, a, b)
 	assertNotInFiles(t, map[string]string{"tablet-a": a.Dir(), "tablet-b": b.Dir(), "server": s.Data}, said, offline)
+}
+
+// The real server binary answers a 40 MB push, written in full by a plain client before it
+// reads, with a 413 and its JSON error body (not a broken pipe).
+func TestE2EOversizedPushReadsThe413(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the server binary")
+	}
+	s := startServer(t)
+	addr := strings.TrimPrefix(s.URL, "http://")
+	const size = 40 << 20
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(60 * time.Second))
+	w := bufio.NewWriterSize(conn, 64<<10)
+	fmt.Fprintf(w, "POST /v1/sync/push HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", addr, s.token, size)
+	io.WriteString(w, `{"ops": [`)
+	pad := []byte(strings.Repeat(" ", 1<<20))
+	for left := size - 11; left > 0; left -= len(pad) {
+		if _, err := w.Write(pad[:min(left, len(pad))]); err != nil {
+			t.Fatalf("writing the body: %v (the server closed before the client finished)", err)
+		}
+	}
+	io.WriteString(w, `]}`)
+	if err := w.Flush(); err != nil {
+		t.Fatalf("writing the body: %v (the server closed before the client finished)", err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	defer res.Body.Close()
+	var body syncengine.ErrorBody
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatalf("413 body is not the JSON error: %v", err)
+	}
+	if res.StatusCode != http.StatusRequestEntityTooLarge || body.Error.Code != "body_too_large" || body.Error.Message == "" {
+		t.Fatalf("%d %+v", res.StatusCode, body.Error)
+	}
 }
