@@ -201,6 +201,22 @@ func TestPropertyStoreMatchesMemory(t *testing.T) {
 		if want := mem.mem.Hash(); h != want {
 			rt.Fatalf("store hash %s, memory %s", h, want)
 		}
+		// What each node would push (the fleet properties use Memory's OpsFrom) is the same.
+		for node := range byNode {
+			got, err := s.OpsFrom(context.Background(), node, 0, 1<<20)
+			if err != nil {
+				rt.Fatal(err)
+			}
+			want := mem.mem.OpsFrom(node, 0, 0)
+			if len(got) != len(want) {
+				rt.Fatalf("%s: store holds %d own ops, memory %d", node, len(got), len(want))
+			}
+			for i := range got {
+				if got[i].ID() != want[i].ID() || !sameChange(&got[i], &want[i]) {
+					rt.Fatalf("%s: store op %s, memory %s", node, got[i].ID(), want[i].ID())
+				}
+			}
+		}
 		// Erased records' ops are purged from the log, but for those that say why.
 		for k := range erasedKeys(byNode) {
 			hist, _ := s.History(context.Background(), k)
