@@ -108,3 +108,20 @@ func TestOpIDReusedInOneBatch(t *testing.T) {
 		t.Fatalf("%+v", res)
 	}
 }
+
+// A node's ops in one batch in falling counter order, then one of them again: still a
+// duplicate (the store's per-node top counter must count the batch's own ops).
+func TestDuplicateAfterOpsInFallingOrder(t *testing.T) {
+	st := MustOpen(t, fixedWall(t0))
+	op := func(counter uint64, conv string) Op {
+		return Op{Node: "node-02", Counter: counter, TS: t0, Collection: schema.Conversation, Record: conv, Kind: schema.KindDelete}
+	}
+	ctx := context.Background()
+	if res, err := st.Apply(ctx, []Op{op(2, simConvs[0]), op(1, simConvs[1])}, ApplyOptions{}); err != nil || res.Accepted != 2 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	res, err := st.Apply(ctx, []Op{op(2, simConvs[0])}, ApplyOptions{})
+	if err != nil || res.Duplicates != 1 {
+		t.Fatalf("the same op again: %+v %v", res, err)
+	}
+}

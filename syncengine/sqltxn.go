@@ -340,7 +340,15 @@ func (t *sqlTxn) insertOp(op *Op, r *row) (*Op, bool, error) {
 	t.known[key] = *op
 	t.pendingAt[seq] = len(t.pending)
 	t.pending = append(t.pending, pendingOp{seq: seq, nid: nid, rid: t.rid(r), op: *op})
-	if top, ok := t.s.topCounters[nid]; ok && op.Counter > top {
+	// Keep the node's top counter above this op, loading it first if need be: loaded
+	// later in this batch, it would miss this op (not written until flush), and a
+	// lower-numbered op of the node later in the batch would leave it too low, so a
+	// repeat of this op in a later batch would not be looked up.
+	top, err := t.topCounter(nid)
+	if err != nil {
+		return nil, false, err
+	}
+	if op.Counter > top {
 		t.s.topCounters[nid] = op.Counter // only ever raised: a rollback leaves it high, which is safe
 	}
 	r.seqs = append(r.seqs, seq)
