@@ -418,9 +418,14 @@ func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(
 const prefetchFrom = 16
 
 // scrubWAL checkpoints and truncates the WAL so erased text does not survive in old
-// frames. secure_delete has already zeroed the freed pages in the database file. Best
-// effort: a long reader can hold frames until the next erasure's checkpoint.
+// frames, nor in the database file's copy of a page the purge zeroed in the WAL.
+// secure_delete has already zeroed the freed pages. On the hub the checkpointer does it,
+// off the writer, retrying while readers hold old snapshots; a tablet does it in line.
 func (s *Store) scrubWAL() {
+	if s.ckpt != nil {
+		s.ckpt.erased()
+		return
+	}
 	s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 }
 

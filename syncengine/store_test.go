@@ -351,3 +351,59 @@ func TestErasedTextLeavesTheFiles(t *testing.T) {
 		}
 	}
 }
+
+// On the hub a pull may hold an old snapshot while a withdrawal commits, which keeps a
+// checkpoint from completing. Once the reader lets go, the checkpointer finishes the
+// scrub, with the store still open: the text leaves the database file and the WAL.
+func TestHubScrubsAfterAReaderLetsGo(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(filepath.Join(dir, "replica.db"), Hub(Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const secret = "Zofia-said-the-clinic-lost-her-letter"
+	conv, consent := simConvs[0], simConsents[0]
+	if _, _, err := s.WriteAs(ctx, "tablet-1", []Change{
+		{schema.Conversation, conv, schema.KindSet, "consent", consent},
+		{schema.Conversation, conv, schema.KindSet, "answer.what_works", map[string]any{"text": secret, "prompt_locale": "pl", "answer_locale": "pl"}},
+	}, ApplyOptions{Hub: true}); err != nil {
+		t.Fatal(err)
+	}
+	// A long pull: a read transaction open across the withdrawal.
+	rx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := rx.QueryRow(`SELECT count(*) FROM ops`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.WriteAs(ctx, "coordinator-1", []Change{{schema.Consent, consent, schema.KindWithdraw, "", nil}}, ApplyOptions{Hub: true}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	rx.Rollback()
+	holds := func() []string {
+		var out []string
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil && strings.Contains(string(b), "Zofia") {
+				out = append(out, e.Name())
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		files := holds()
+		if len(files) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("with the store open, %v still hold the erased text", files)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
