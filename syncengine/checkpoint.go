@@ -32,7 +32,7 @@ type checkpointer struct {
 const scrubFor = 30 * time.Second
 
 func startCheckpointer(path string, opt Options) (*checkpointer, error) {
-	db, err := sql.Open("sqlite", dsn(path, roleCheckpointer, opt))
+	db, err := opt.openDB(dsn(path, roleCheckpointer, opt))
 	if err != nil {
 		return nil, err
 	}
