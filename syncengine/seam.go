@@ -84,6 +84,9 @@ type Txn interface {
 	Load(k RecordKey) (*Row, error)
 	// Create makes a new, empty record in team (NewRow), returned by Load from then on.
 	Create(k RecordKey, team string) *Row
+	// LookupOp returns the stored op (this batch's included) with op's identity
+	// (node, counter), if any.
+	LookupOp(op *Op) (stored *Op, found bool, err error)
 	// InsertOp stores op unless (node, counter) is already stored; then it returns the
 	// stored copy and dup=true.
 	InsertOp(op *Op, r *Row) (stored *Op, dup bool, err error)
@@ -91,7 +94,8 @@ type Txn interface {
 	ReplaceOp(op *Op) error
 	// OpsOf lists a record's stored ops (this batch's included).
 	OpsOf(r *Row) ([]Op, error)
-	// PurgeOps deletes every op of the record and the links from it.
+	// PurgeOps deletes the links from an erased record and its ops, all but those
+	// KeptOnErase (which prove the erasure and hold nothing anyone said).
 	PurgeOps(r *Row) error
 	// PurgeFieldOps deletes the record's ops on fields stamped at or before cut
 	// (!cut.Less(op.Stamp())).
@@ -108,6 +112,7 @@ type txnAdapter struct{ t Txn }
 
 func (a txnAdapter) load(k RecordKey) (*row, error)             { return a.t.Load(k) }
 func (a txnAdapter) create(k RecordKey, team string) *row       { return a.t.Create(k, team) }
+func (a txnAdapter) lookupOp(op *Op) (*Op, bool, error)         { return a.t.LookupOp(op) }
 func (a txnAdapter) insertOp(op *Op, r *row) (*Op, bool, error) { return a.t.InsertOp(op, r) }
 func (a txnAdapter) replaceOp(op *Op) error                     { return a.t.ReplaceOp(op) }
 func (a txnAdapter) opsOf(r *row) ([]Op, error)                 { return a.t.OpsOf(r) }

@@ -71,8 +71,11 @@ func (db *DB) WriteAs(ctx context.Context, node string, changes []syncengine.Cha
 		if err != nil {
 			return err
 		}
+		// As on SQLite: the hub numbers a person's node from ForeignCounterBase, above
+		// anything stored for it, so ops their own client pushes under it never collide.
 		var counter int64
-		if err := tx.QueryRow(ctx, `SELECT counter FROM node_counters WHERE node = $1`, node).Scan(&counter); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		if err := tx.QueryRow(ctx, `SELECT greatest($2::bigint, (SELECT counter FROM node_counters WHERE node = $1),
+			(SELECT max(counter) FROM ops WHERE node = $1))`, node, int64(syncengine.ForeignCounterBase)).Scan(&counter); err != nil {
 			return err
 		}
 		if ops, err = db.merge.Stamp(t, node, uint64(counter), changes); err != nil {

@@ -20,7 +20,7 @@ type txn struct {
 	rows    map[syncengine.RecordKey]*syncengine.Row
 	absent  map[syncengine.RecordKey]bool // known not to exist: load needs no query
 	order   []*syncengine.Row             // touched records in first-touch order
-	known   map[opID]syncengine.Stamp     // stamps of stored or pending ops the batch may repeat
+	known   map[opID]syncengine.Op        // stored or pending ops with the identities the batch uses
 	pending []pendingOp
 	refs    []pendingRef
 	erased  bool // the batch erased something
@@ -54,7 +54,7 @@ func (db *DB) lockHub(ctx context.Context, tx pgx.Tx) (*txn, error) {
 	}
 	db.merge.Clock().Observe(ts, uint32(tc))
 	return &txn{ctx: ctx, tx: tx, nextSeq: seq + 1, rows: map[syncengine.RecordKey]*syncengine.Row{},
-		absent: map[syncengine.RecordKey]bool{}, known: map[opID]syncengine.Stamp{}}, nil
+		absent: map[syncengine.RecordKey]bool{}, known: map[opID]syncengine.Op{}}, nil
 }
 
 const loadColumns = `collection, id, team, erased_seq IS NOT NULL, state, view`
@@ -83,8 +83,9 @@ func (t *txn) remember(r *syncengine.Row) {
 	t.order = append(t.order, r)
 }
 
-// prefetch loads every record the ops touch and the stamps of stored ops with their
-// identities: two queries, however big the batch.
+// prefetch loads every record the ops touch and the stored ops with their identities:
+// two queries, however big the batch. Every op given to the merge is prefetched first,
+// so LookupOp needs no query.
 func (t *txn) prefetch(ops []syncengine.Op) error {
 	var colls, ids []string
 	seen := map[syncengine.RecordKey]bool{}
@@ -120,20 +121,18 @@ func (t *txn) prefetch(ops []syncengine.Op) error {
 			t.absent[k] = true
 		}
 	}
-	rows, err := t.tx.Query(t.ctx, `SELECT o.node, o.counter, o.ts, o.tc FROM ops o
+	rows, err := t.tx.Query(t.ctx, `SELECT `+opColumns+` FROM ops o
 		JOIN unnest($1::text[], $2::bigint[]) AS k(n, c) ON o.node = k.n AND o.counter = k.c`, nodes, counters)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var st syncengine.Stamp
-		var counter, tc int64
-		if err := rows.Scan(&st.Node, &counter, &st.TS, &tc); err != nil {
+		op, err := scanOp(rows)
+		if err != nil {
 			return err
 		}
-		st.Counter, st.TC = uint64(counter), uint32(tc)
-		t.known[opID{st.Node, st.Counter}] = st
+		t.known[opID{op.Node, op.Counter}] = op
 	}
 	return rows.Err()
 }
@@ -159,16 +158,22 @@ func (t *txn) Create(k syncengine.RecordKey, team string) *syncengine.Row {
 	return r
 }
 
-// InsertOp numbers a new op; every op given to the merge was prefetched, so the known
-// stamps say whether it is a repeat.
-func (t *txn) InsertOp(op *syncengine.Op, r *syncengine.Row) (*syncengine.Op, bool, error) {
-	id := opID{op.Node, op.Counter}
-	if st, dup := t.known[id]; dup {
-		stored := *op
-		stored.TS, stored.TC = st.TS, st.TC
+// LookupOp returns the stored or pending op with op's identity: every op given to the
+// merge was prefetched, so known has it if anything does.
+func (t *txn) LookupOp(op *syncengine.Op) (*syncengine.Op, bool, error) {
+	if stored, ok := t.known[opID{op.Node, op.Counter}]; ok {
 		return &stored, true, nil
 	}
-	t.known[id] = op.Stamp()
+	return nil, false, nil
+}
+
+// InsertOp numbers a new op, unless its identity is stored (then the stored copy).
+func (t *txn) InsertOp(op *syncengine.Op, r *syncengine.Row) (*syncengine.Op, bool, error) {
+	id := opID{op.Node, op.Counter}
+	if stored, dup := t.known[id]; dup {
+		return &stored, true, nil
+	}
+	t.known[id] = *op
 	t.pending = append(t.pending, pendingOp{seq: t.nextSeq, team: r.Team(), op: *op})
 	t.nextSeq++
 	return nil, false, nil
@@ -221,7 +226,11 @@ func (t *txn) ReplaceOp(op *syncengine.Op) error {
 	if err := t.flushPending(); err != nil {
 		return err
 	}
-	t.known[opID{op.Node, op.Counter}] = op.Stamp()
+	id := opID{op.Node, op.Counter}
+	if k, ok := t.known[id]; ok {
+		k.TS, k.TC = op.TS, op.TC
+		t.known[id] = k
+	}
 	_, err := t.tx.Exec(t.ctx, `UPDATE ops SET ts = $1, tc = $2 WHERE node = $3 AND counter = $4`, op.TS, int64(op.TC), op.Node, int64(op.Counter))
 	return err
 }
@@ -284,15 +293,22 @@ func (t *txn) OpsOf(r *syncengine.Row) ([]syncengine.Op, error) {
 }
 
 func (t *txn) PurgeOps(r *syncengine.Row) error {
-	if err := t.flushPending(); err != nil {
+	ops, seqs, err := t.opsOfKey(r.Key())
+	if err != nil {
 		return err
 	}
-	k := r.Key()
+	var gone []int64
+	for i := range ops {
+		if !syncengine.KeptOnErase(&ops[i]) {
+			gone = append(gone, seqs[i])
+		}
+	}
 	t.erased = true
-	if _, err := t.tx.Exec(t.ctx, `DELETE FROM ops WHERE collection = $1 AND record = $2`, k.Collection, k.Record); err != nil {
+	k := r.Key()
+	if _, err := t.tx.Exec(t.ctx, `DELETE FROM ops WHERE seq = ANY($1)`, gone); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(t.ctx, `DELETE FROM refs WHERE from_collection = $1 AND from_id = $2`, k.Collection, k.Record)
+	_, err = t.tx.Exec(t.ctx, `DELETE FROM refs WHERE from_collection = $1 AND from_id = $2`, k.Collection, k.Record)
 	return err
 }
 
