@@ -10,13 +10,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/fieldnotes/fieldnotes/locales"
-	"github.com/fieldnotes/fieldnotes/schema"
 	"github.com/fieldnotes/fieldnotes/server/api"
 	"github.com/fieldnotes/fieldnotes/server/auth"
 	"github.com/fieldnotes/fieldnotes/server/store"
 	"github.com/fieldnotes/fieldnotes/server/store/sqlite"
-	"github.com/fieldnotes/fieldnotes/syncengine"
 	"github.com/rs/zerolog"
 )
 
@@ -69,36 +66,15 @@ func seedDemo(ctx context.Context, st *sqlite.DB, cfg Config, log zerolog.Logger
 		return nil, err
 	}
 
-	eng := auth.NewID()
-	set := func(field string, v any) syncengine.Change {
-		return syncengine.Change{Collection: schema.Engagement, Record: eng, Kind: schema.KindSet, Field: field, Value: v}
-	}
-	set0 := locales.CommunityConversation
-	version := 1
-	if ps, ok := locales.BuiltinPromptSet(locales.CommunityConversation); ok {
-		set0, version = ps.ID, ps.Version
-	}
-	changes := []syncengine.Change{
-		set("team", demoTeam),
-		set("title", "Community health conversation"),
-		set("topic", "Access to local NHS services"),
-		set("venue_type", "community_centre"),
-		set("venue_name", "Sparkhill Community Centre"),
-		set("area", "B11"),
-		set("starts_at", now.UnixMilli()),
-		set("prompt_set", set0),
-		set("prompt_set_version", version),
-	}
-	for _, l := range []string{"en", "pa", "ur", "pl", "cy", "bn", "so"} {
-		changes = append(changes, syncengine.Change{Collection: schema.Engagement, Record: eng, Kind: schema.KindAdd, Field: "languages", Value: l})
-	}
-	if _, _, err := st.WriteAs(ctx, coord.NodeID, changes, syncengine.ApplyOptions{Hub: true, Teams: []string{demoTeam}, Team: demoTeam}); err != nil {
-		return nil, fmt.Errorf("engagement: %w", err)
+	d := newDemoData(now)
+	if err := d.seed(ctx, st, coord, cfg); err != nil {
+		return nil, err
 	}
 	code, _, err := api.IssueEnrolmentCode(ctx, st, demoTeam, "demo tablet", coord.ID, now, demoCodeTTL)
 	if err != nil {
 		return nil, err
 	}
+	eng := d.engagements[0].id
 
 	info := &DemoInfo{Team: demoTeam, EnrolmentCode: code, EngagementID: eng}
 	info.Coordinator.Email, info.Coordinator.Password = demoEmail, password
