@@ -45,6 +45,9 @@ type Config struct {
 	AuthBurst       int
 	LogLevel        string
 	ShutdownTimeout time.Duration
+	// Chromium is the browser the annual report's PDFs are printed with ("" looks for
+	// chromium on PATH).
+	Chromium string
 
 	// Set by code, not flags.
 	LogOutput io.Writer         // default os.Stderr
@@ -74,6 +77,7 @@ func ParseConfig(args []string, env func(string) string) (Config, error) {
 	str(&cfg.AdminEmail, "admin-email", "FIELDNOTES_ADMIN_EMAIL", "", "create this admin if there are no users")
 	str(&cfg.AdminPassword, "admin-password", "FIELDNOTES_ADMIN_PASSWORD", "", "the first admin's password")
 	str(&cfg.LogLevel, "log-level", "FIELDNOTES_LOG_LEVEL", "info", "debug, info, warn or error")
+	str(&cfg.Chromium, "chromium", "FIELDNOTES_CHROMIUM", "", "Chromium for the annual report's PDFs (default: chromium on PATH)")
 	var demo, skew, rateS, burst, authRate, authBurst, shutdown string
 	str(&demo, "demo", "FIELDNOTES_DEMO", "false", "seed a demo team, coordinator, engagement and enrolment code")
 	str(&skew, "max-skew", "FIELDNOTES_MAX_SKEW", "5m", "ops stamped further ahead of the server clock are restamped")
@@ -140,6 +144,11 @@ func normaliseBoolFlags(args []string, names ...string) []string {
 //		Extensions = append(Extensions, func(g *echo.Group, d api.Deps) { coordapi.Routes(d.DataDir)(g, d) })
 //	}
 var Extensions []func(g *echo.Group, d api.Deps)
+
+// Wirings are like Extensions for packages that need more than the /v1 group: the whole
+// API (public routes on its root router) and the configuration. They run after the
+// Extensions.
+var Wirings []func(srv *api.Server, d api.Deps, cfg Config) error
 
 // Instance is a running server.
 type Instance struct {
@@ -256,6 +265,11 @@ func Start(ctx context.Context, cfg Config, stdout io.Writer) (*Instance, error)
 	srv := api.New(deps, api.Options{RatePerSecond: cfg.Rate, RateBurst: cfg.RateBurst, AuthRate: cfg.AuthRate, AuthBurst: cfg.AuthBurst, Argon2: cfg.Argon2})
 	for _, ext := range Extensions {
 		srv.Mount(ext)
+	}
+	for _, w := range Wirings {
+		if err := w(srv, deps, cfg); err != nil {
+			return fail(err)
+		}
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
