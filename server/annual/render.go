@@ -69,7 +69,16 @@ func (l L) date(ms int64) string {
 	if ms <= 0 {
 		return ""
 	}
-	return time.UnixMilli(ms).UTC().Format(time.DateOnly)
+	return l.isolate(time.UnixMilli(ms).UTC().Format(time.DateOnly))
+}
+
+// isolate keeps a left-to-right run (a date, 2026-04-01) in order inside right-to-left
+// text: without it the bidi algorithm shows 01-04-2026.
+func (l L) isolate(s string) string {
+	if locales.Direction(l.Lang) == "rtl" && s != "" {
+		return "\u2066" + s + "\u2069"
+	}
+	return s
 }
 
 func (l L) count(n *int) countView {
@@ -127,7 +136,7 @@ func (l L) policyNote(pol disclosure.Policy, at time.Time) string {
 	if name == disclosure.PolicyCell {
 		rule = l.F("annual.policy.cell", "Max", pol.MinCell-1)
 	}
-	return l.F("annual.policy_note", "Policy", name, "Rule", rule, "Date", at.UTC().Format(time.DateOnly))
+	return l.F("annual.policy_note", "Policy", name, "Rule", rule, "Date", l.isolate(at.UTC().Format(time.DateOnly)))
 }
 
 type countView struct {
@@ -360,8 +369,8 @@ func RenderHTML(w io.Writer, r *Report) (csp string, err error) {
 	l := L{Lang: r.Query.Lang}
 	css := pageCSS(l)
 	p := reportPage{L: l, Lang: l.Lang, Dir: locales.Direction(l.Lang), CSS: template.CSS(css),
-		Period:     l.F("annual.period", "From", r.Query.From, "To", r.Query.To),
-		PolicyNote: l.policyNote(r.Query.Policy, r.Generated), Generated: r.Generated.UTC().Format(time.DateOnly)}
+		Period:     l.F("annual.period", "From", l.isolate(r.Query.From), "To", l.isolate(r.Query.To)),
+		PolicyNote: l.policyNote(r.Query.Policy, r.Generated), Generated: l.isolate(r.Generated.UTC().Format(time.DateOnly))}
 	var teams []string
 	for _, t := range r.Texts {
 		teams = append(teams, t.Team)
