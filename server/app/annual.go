@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"path/filepath"
 
 	"github.com/fieldnotes/fieldnotes/server/annual"
 	"github.com/fieldnotes/fieldnotes/server/api"
@@ -10,30 +9,20 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// The annual involvement report (GET /v1/reports/annual, its texts, publishing and quote
-// picks) and the public "You said, we did" page (/public/engagements/{id}).
-func init() {
-	Wirings = append(Wirings, func(srv *api.Server, d api.Deps, cfg Config) error {
-		ch, err := coordapi.New(d, filepath.Join(d.DataDir, "coord.db"))
-		if err != nil {
-			return err
-		}
-		if err := annual.EnsureCensusBaselines(context.Background(), ch.Coord); err != nil {
-			return err
-		}
-		chromium := annual.FindChromium(cfg.Chromium)
-		if chromium == "" {
-			d.Log.Warn().Str("chromium", cfg.Chromium).Msg("no Chromium: the annual report is served as HTML only (PDF requests get pdf_unavailable)")
-		}
-		h := &annual.Handlers{Svc: &annual.Service{Reports: ch.Reports, Coord: ch.Coord, Replica: d.Store, Now: d.Now},
-			Printer: annual.NewPrinter(chromium), Store: d.Store}
-		go func() {
-			if err := ch.Reports.Index.Refresh(context.Background()); err != nil {
-				d.Log.Warn().Err(err).Msg("warming the annual report's index")
-			}
-		}()
-		srv.Mount(func(g *echo.Group, _ api.Deps) { h.Mount(g) })
-		h.MountPublic(srv.Echo())
-		return nil
-	})
+// wireAnnual mounts the annual involvement report (GET /v1/reports/annual, its texts,
+// publishing and quote picks) and the public "You said, we did" page
+// (/public/engagements/{id}) on the coordinators' read model and coord.db.
+func wireAnnual(srv *api.Server, d api.Deps, cfg Config, ch *coordapi.Handlers) error {
+	if err := annual.EnsureCensusBaselines(context.Background(), ch.Coord); err != nil {
+		return err
+	}
+	chromium := annual.FindChromium(cfg.Chromium)
+	if chromium == "" {
+		d.Log.Warn().Str("chromium", cfg.Chromium).Msg("no Chromium: the annual report is served as HTML only (PDF requests get pdf_unavailable)")
+	}
+	h := &annual.Handlers{Svc: &annual.Service{Reports: ch.Reports, Coord: ch.Coord, Replica: d.Store, Now: d.Now},
+		Printer: annual.NewPrinter(chromium), Store: d.Store}
+	srv.Mount(func(g *echo.Group, _ api.Deps) { h.Mount(g) })
+	h.MountPublic(srv.Echo())
+	return nil
 }

@@ -89,7 +89,9 @@ func seedDemo(ctx context.Context, st *sqlite.DB, cfg Config, log zerolog.Logger
 	return info, nil
 }
 
-func printDemo(w io.Writer, url, data string, d *DemoInfo) {
+func printDemo(w io.Writer, url, data string, d *DemoInfo, now time.Time) {
+	to := now.UTC().Format(time.DateOnly)
+	from := now.UTC().AddDate(-1, 0, 1).Format(time.DateOnly)
 	fmt.Fprintf(w, `
 Fieldnotes demo
   team            %s
@@ -110,7 +112,16 @@ More codes (with the coordinator's access token):
   curl -s %s/v1/devices/enrolment-codes -H "Authorization: Bearer $TOKEN" \
     -H 'Content-Type: application/json' -d '{"team":"%s","label":"tablet 2"}'
 
+The year's annual involvement report, as a PDF (Accept: text/html for the web page;
+&lang=ar, ur, pa, bn, pl, so, cy, ro, gu or pt for another language):
+  curl -s "%s/v1/reports/annual?from=%s&to=%s" -H 'Accept: application/pdf' -o annual-report.pdf \
+    -H "Authorization: Bearer $(curl -s %s/v1/auth/login -d '{"email":"%s","password":"%s"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')"
+
+The first engagement's public "You said, we did" page (no sign-in):
+  %s/public/engagements/%s
+
 API description: %s/v1/openapi.json
 `, d.Team, d.Coordinator.Email, d.Coordinator.Password, d.EnrolmentCode, demoCodeTTL, d.EngagementID,
-		filepath.Join(data, demoFileName), url, d.Coordinator.Email, d.Coordinator.Password, url, d.EnrolmentCode, url, d.Team, url)
+		filepath.Join(data, demoFileName), url, d.Coordinator.Email, d.Coordinator.Password, url, d.EnrolmentCode, url, d.Team,
+		url, from, to, url, d.Coordinator.Email, d.Coordinator.Password, url, d.EngagementID, url)
 }

@@ -478,7 +478,7 @@ func (d *demoData) seed(ctx context.Context, st *sqlite.DB, coord store.User, cf
 	who := feedback.Caller{Node: coord.NodeID, Teams: []string{demoTeam}}
 	for _, dec := range d.decisions {
 		at := d.day.AddDate(0, 0, -dec.daysAgo).Add(14 * time.Hour).UnixMilli()
-		fs := &feedback.Service{Replica: st, Index: ix, Now: func() int64 { return at }}
+		fs := &feedback.Service{Replica: st, Index: ix, Now: func() int64 { return at }, PublicURL: cfg.PublicURL}
 		in := dec.in
 		for _, ei := range dec.eng {
 			for _, cv := range d.engagements[ei].convs {
