@@ -16,7 +16,7 @@ import (
 )
 
 // benchVersion keys the cached store; bump it when the fixture changes.
-const benchVersion = "v1"
+const benchVersion = "v2"
 
 const (
 	benchConversations = 200_000
@@ -31,7 +31,8 @@ var benchT0 = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC).UnixMilli()
 // os.TempDir (a minute or two) and reused: 20 engagements, 25,000 participants with
 // communities and equality answers, consents (half allow quotes), conversations with a
 // language, a theme, a text answer with its English translation and, for one in four, an
-// interpreter; 40 decisions linking 500 conversations each, and sent feedback.
+// interpreter; 40 decisions, each linking 500 conversations of one engagement, and sent
+// feedback.
 func benchStore(b *testing.B) (*syncengine.Store, *reports.Coord) {
 	b.Helper()
 	dir := filepath.Join(os.TempDir(), "fieldnotes-annual-bench-"+benchVersion)
@@ -156,8 +157,8 @@ func buildBenchStore(b *testing.B, path string) {
 		op(schema.Decision, id, schema.KindSet, "summary.ar", "ما غيّرناه.")
 		op(schema.Decision, id, schema.KindSet, "decided_at", benchT0+int64(d)*86_400_000*7)
 		op(schema.Decision, id, schema.KindAdd, "themes", themes[d%len(themes)])
-		for k := range 500 {
-			op(schema.Decision, id, schema.KindAdd, "conversations", fxID(kConv, d*500+k))
+		for k := range 500 { // conversations of one engagement (conversation c is at engagement c mod 20)
+			op(schema.Decision, id, schema.KindAdd, "conversations", fxID(kConv, d%benchEngagements+benchEngagements*(k+500*(d/benchEngagements))))
 		}
 		for k := range 50 {
 			fb := fxID(kFb, d*50+k)
@@ -205,4 +206,40 @@ func BenchmarkAnnualReport200k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(size), "html_bytes")
+}
+
+// BenchmarkAnnualPDF200k: the same report printed to PDF by headless Chromium (build,
+// render, start the browser, print), as GET /v1/reports/annual with Accept:
+// application/pdf does.
+//
+//	go test ./server/annual -run '^$' -bench AnnualPDF200k -benchtime 2x
+func BenchmarkAnnualPDF200k(b *testing.B) {
+	browser := FindChromium("")
+	if browser == "" {
+		b.Skip("no Chromium")
+	}
+	st, coord := benchStore(b)
+	svc := &Service{Reports: &reports.Service{Index: reports.NewIndex(st)}, Coord: coord, Replica: st}
+	if err := svc.Reports.Index.Refresh(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	q, _ := ParseQuery(map[string][]string{"from": {"2026-01-01"}, "to": {"2026-12-31"}, "lang": {"ar"}}, "")
+	pr := NewPrinter(browser)
+	var size int
+	for b.Loop() {
+		rep, err := svc.Build(context.Background(), q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := RenderHTML(&buf, rep); err != nil {
+			b.Fatal(err)
+		}
+		pdf, err := pr.PDF(context.Background(), buf.Bytes())
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(pdf)
+	}
+	b.ReportMetric(float64(size), "pdf_bytes")
 }

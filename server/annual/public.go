@@ -67,6 +67,11 @@ func (s *Service) BuildPublic(ctx context.Context, id, lang string) (*Public, er
 	err = s.Reports.Index.Read(ctx, func(v *reports.View) error {
 		for _, c := range v.Counted(s.rq(q, "", e.ID)) {
 			counted[c.ID] = true
+			en.Interpreters = en.Interpreters || c.Interpreted
+			en.Groups = en.Groups || c.Participant == ""
+			if c.PublicQuote != "" {
+				picks[c.ID] = true
+			}
 			if v.ConsentOf(c).Valid(reports.RecordViews | reports.Quote) {
 				quoteable = append(quoteable, &reports.Conversation{ID: c.ID, Engagement: c.Engagement, Themes: append([]string(nil), c.Themes...)})
 			}
@@ -75,21 +80,6 @@ func (s *Service) BuildPublic(ctx context.Context, id, lang string) (*Public, er
 	})
 	if err != nil {
 		return nil, err
-	}
-	// Which quoteable conversations a coordinator picked: read only those records.
-	for _, c := range quoteable {
-		rec, err := s.Replica.Get(ctx, syncengine.RecordKey{Collection: schema.Conversation, Record: c.ID})
-		if err != nil {
-			continue
-		}
-		var pick string
-		field(rec, PublicQuoteField, &pick)
-		if pick != "" {
-			picks[c.ID] = true
-		}
-		var who string
-		field(rec, "interpreter", &who)
-		en.Interpreters = en.Interpreters || who != ""
 	}
 	if en.ByLanguage, err = s.Reports.Participation(ctx, s.rq(q, reports.ByLanguage, e.ID)); err != nil {
 		return nil, err

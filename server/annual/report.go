@@ -293,6 +293,8 @@ func (s *Service) Build(ctx context.Context, q Query) (*Report, error) {
 	engOf := map[string]string{}                      // counted conversation → engagement
 	active := map[string]bool{}                       // engagements with counted conversations
 	quoteable := map[string][]*reports.Conversation{} // engagement → conversations with quote consent
+	interpreted := 0
+	interp, groups, picks := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	err := s.Reports.Index.Read(ctx, func(v *reports.View) error {
 		cs := v.Counted(s.rq(q, "", ""))
 		convIDs = make(map[string]bool, len(cs))
@@ -300,6 +302,16 @@ func (s *Service) Build(ctx context.Context, q Query) (*Report, error) {
 			convIDs[c.ID] = true
 			engOf[c.ID] = c.Engagement
 			active[c.Engagement] = true
+			if c.Interpreted {
+				interpreted++
+				interp[c.Engagement] = true
+			}
+			if c.Participant == "" {
+				groups[c.Engagement] = true
+			}
+			if c.PublicQuote != "" {
+				picks[c.ID] = true
+			}
 			if v.ConsentOf(c).Valid(reports.RecordViews | reports.Quote) {
 				quoteable[c.Engagement] = append(quoteable[c.Engagement], &reports.Conversation{ID: c.ID, Engagement: c.Engagement, Themes: slices.Clone(c.Themes)})
 			}
@@ -381,30 +393,6 @@ func (s *Service) Build(ctx context.Context, q Query) (*Report, error) {
 		return nil, err
 	}
 
-	// What the index does not hold: interpreters, and groups, per engagement.
-	interpreted := 0
-	interp, groups, picks := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	err = s.Replica.Scan(ctx, schema.Conversation, q.Teams, func(r syncengine.Record) error {
-		if !convIDs[r.ID] {
-			return nil
-		}
-		if _, ok := r.Fields["public_quote"]; ok {
-			picks[r.ID] = true
-		}
-		var who string
-		field(r, "interpreter", &who)
-		if strings.TrimSpace(who) != "" {
-			interpreted++
-			interp[engOf[r.ID]] = true
-		}
-		if _, ok := r.Fields["participant"]; !ok {
-			groups[engOf[r.ID]] = true
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
 	f.Interpreted = feedback.ProtectCount(q.Policy, interpreted)
 
 	// 3: one entry per engagement.

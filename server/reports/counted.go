@@ -5,5 +5,5 @@ package reports
 // built on reports (the annual report, the public page) use it to show what a count is
 // made of, such as quotes, without counting again by rules of their own.
 func (v *View) Counted(q Query) []*Conversation {
-	return counted(v, filter{Teams: q.Teams, From: q.From, To: q.To, Engagement: q.Engagement})
+	return counted(v, filter{Teams: q.Teams, From: q.From, To: q.To, Engagement: q.Engagement, IncludeRejected: q.IncludeRejected})
 }
