@@ -470,6 +470,35 @@ func (d *demoData) seed(ctx context.Context, st *sqlite.DB, coord store.User, cf
 			}
 		}
 	}
+	// Reviews: most conversations approved, a few with issues for the outreach worker,
+	// two rejected (recorded twice) and left out of reports.
+	picked := map[string]bool{}
+	for _, ch := range coordCh {
+		if ch.Field == "public_quote" {
+			picked[ch.Record] = true
+		}
+	}
+	for ei, e := range d.engagements {
+		for k, cv := range e.convs {
+			if cv.withdrawn || picked[cv.id] {
+				continue
+			}
+			review := func(state, comment string) {
+				coordCh = append(coordCh, set(schema.Conversation, cv.id, "review_state", state))
+				if comment != "" {
+					coordCh = append(coordCh, set(schema.Conversation, cv.id, "review_comment", comment))
+				}
+			}
+			switch {
+			case k == 11 && (ei == 2 || ei == 3):
+				review(schema.ReviewRejected, "Recorded twice by mistake: the same conversation is on another tablet.")
+			case k%9 == 5:
+				review(schema.ReviewHasIssues, "Please add which language the answers were given in.")
+			case k%3 != 0:
+				review(schema.ReviewApproved, "")
+			}
+		}
+	}
 	if err := write(coord.NodeID, coordCh); err != nil {
 		return fmt.Errorf("withdrawals: %w", err)
 	}

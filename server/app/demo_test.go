@@ -105,7 +105,7 @@ func TestDemoSeed(t *testing.T) {
 		t.Errorf("only %d languages published: %+v", shown, byLang.Rows)
 	}
 
-	var withdrawn, quoted, picked int
+	var withdrawn, quoted, picked, rejected, approved int
 	st.Scan(ctx, schema.Consent, teams, func(r syncengine.Record) error {
 		if r.Withdrawn {
 			withdrawn++
@@ -121,10 +121,16 @@ func TestDemoSeed(t *testing.T) {
 		if _, ok := r.Fields["public_quote"]; ok {
 			picked++
 		}
+		switch string(r.Fields["review_state"]) {
+		case `"rejected"`:
+			rejected++
+		case `"approved"`:
+			approved++
+		}
 		return nil
 	})
-	if withdrawn != 2 || quoted < 100 || picked < 3 {
-		t.Errorf("withdrawn %d, quote consents %d, picked quotes %d", withdrawn, quoted, picked)
+	if withdrawn != 2 || quoted < 100 || picked < 3 || rejected != 2 || approved < 150 {
+		t.Errorf("withdrawn %d, quote consents %d, picked quotes %d, rejected %d, approved %d", withdrawn, quoted, picked, rejected, approved)
 	}
 
 	fs := &feedback.Service{Replica: st, Index: rs.Index}
