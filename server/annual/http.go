@@ -73,6 +73,36 @@ func (h *Handlers) Mount(g *echo.Group) {
 	g.PUT("/annual-texts/:kind", h.putText, coord)
 	g.PUT("/engagements/:id/published", h.publish, coord)
 	g.PUT("/conversations/:id/public-quote", h.pickQuote, coord)
+	g.PUT("/decisions/:id/progress", h.progress, coord)
+}
+
+type progressRequest struct {
+	Progress *string `json:"progress"`
+}
+
+// progress answers PUT /v1/decisions/{id}/progress {"progress": "under_way"}.
+func (h *Handlers) progress(c echo.Context) error {
+	r, err := h.loadRecord(c, schema.Decision, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var req progressRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Progress == nil {
+		return api.FailField(schema.CodeRequired, "progress")
+	}
+	if !slices.Contains(schema.DecisionProgress, *req.Progress) {
+		return api.Fail(schema.CodeInvalidEnum, map[string]any{"field": "progress", "allowed": strings.Join(schema.DecisionProgress, ", ")})
+	}
+	p := api.Caller(c)
+	if _, _, err := h.Svc.Replica.WriteAs(c.Request().Context(), p.Node, []syncengine.Change{
+		{Collection: schema.Decision, Record: r.ID, Kind: schema.KindSet, Field: "progress", Value: *req.Progress},
+	}, syncengine.ApplyOptions{Hub: true, Teams: p.Teams, Team: r.Team}); err != nil {
+		return fail(err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"decision": r.ID, "progress": *req.Progress})
 }
 
 // MountPublic registers the public page (no sign-in) on the root router.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fieldnotes/fieldnotes/locales"
+	"github.com/fieldnotes/fieldnotes/schema"
 	"github.com/fieldnotes/fieldnotes/server/chart"
 	"github.com/fieldnotes/fieldnotes/server/disclosure"
 	"github.com/fieldnotes/fieldnotes/server/reports"
@@ -345,7 +346,7 @@ func (l L) decision(d Decision, h int, withFeedback bool) decisionView {
 			v.ReasonLabel = l.T("annual.decision.not_changed")
 		}
 	}
-	if slices.Contains([]string{"planned", "under_way", "done"}, d.Progress) {
+	if slices.Contains(schema.DecisionProgress, d.Progress) {
 		v.Progress = l.T("annual.progress." + d.Progress)
 	}
 	if withFeedback {

@@ -285,6 +285,32 @@ func TestAnnualReportE2E(t *testing.T) {
 			}
 		})
 	}
+	// Progress of a decision.
+	var decs struct {
+		Records []struct {
+			ID string `json:"id"`
+		} `json:"records"`
+	}
+	c.json("GET", "/v1/records/decision", nil, &decs)
+	if len(decs.Records) == 0 {
+		t.Fatal("no decisions")
+	}
+	dp := "/v1/decisions/" + decs.Records[0].ID + "/progress"
+	if res, b := c.do("PUT", dp, map[string]string{"progress": "finished"}); res.StatusCode != 422 || errCode(b) != "invalid_enum/progress" {
+		t.Errorf("bad progress: %d %s", res.StatusCode, b)
+	}
+	if res, b := c.do("PUT", dp, map[string]string{}); res.StatusCode != 422 || errCode(b) != "required/progress" {
+		t.Errorf("no progress: %d %s", res.StatusCode, b)
+	}
+	var got struct {
+		Fields map[string]any `json:"fields"`
+	}
+	if st := c.json("PUT", dp, map[string]string{"progress": "done"}, nil); st != 200 {
+		t.Errorf("progress: %d", st)
+	}
+	if c.json("GET", "/v1/records/decision/"+decs.Records[0].ID, nil, &got); got.Fields["progress"] != "done" {
+		t.Errorf("progress not stored: %v", got.Fields["progress"])
+	}
 	if st := c.json("GET", "/v1/annual-texts/strategy", nil, nil); st != 404 {
 		t.Errorf("a rejected strategy text was saved: %d", st)
 	}
