@@ -17,6 +17,7 @@ package annual
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -462,7 +463,7 @@ func (s *Service) Build(ctx context.Context, q Query) (*Report, error) {
 	}{{reports.ByEthnicityGroup, &eq.EthnicityGroup}, {reports.ByAgeBand, &eq.AgeBand}, {reports.ByLanguage, &eq.Language}} {
 		gaps, err := s.Reports.Gaps(ctx, s.Coord, q.Baseline+"-"+g.grouping, s.rq(q, g.grouping, ""))
 		var re *reports.Error
-		if err != nil && asReportsErr(err, &re) && re.Code == reports.CodeNotFound {
+		if errors.As(err, &re) && re.Code == reports.CodeNotFound {
 			if eq.Reach[g.grouping], err = s.Reports.Participation(ctx, s.rq(q, g.grouping, "")); err != nil {
 				return nil, err
 			}
@@ -477,14 +478,6 @@ func (s *Service) Build(ctx context.Context, q Query) (*Report, error) {
 		return nil, err
 	}
 	return rep, nil
-}
-
-func asReportsErr(err error, re **reports.Error) bool {
-	e, ok := err.(*reports.Error)
-	if ok {
-		*re = e
-	}
-	return ok
 }
 
 func sortedKeys[V any](m map[string]V) []string {

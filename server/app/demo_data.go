@@ -311,7 +311,7 @@ func (d *demoData) conversationChanges(e *demoEngagement, k int, groupSize int) 
 			if d.chance(0.6) {
 				ch = append(ch, set(schema.Participant, p, "contact_email", fmt.Sprintf("participant%d@example.org", n)))
 			} else {
-				ch = append(ch, set(schema.Participant, p, "contact_phone", fmt.Sprintf("07700 90%04d", n%10000)))
+				ch = append(ch, set(schema.Participant, p, "contact_phone", fmt.Sprintf("07700 900%03d", n%1000))) // Ofcom drama range
 			}
 		}
 		if equality {
