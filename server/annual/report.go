@@ -579,7 +579,7 @@ var quoteFields = []string{"what_could_be_better", "what_works", "anything_else"
 // quotes picks up to n quotes from conversations whose consent covers quote (checked by
 // the caller through the index), reading their records: a coordinator's picks first
 // (picks: conversations with public_quote set), then others by id (unless pickedOnly),
-// at most one per theme while others remain. A conversation a coordinator rejected in
+// at most one per theme while others remain, never the same words twice. A conversation a coordinator rejected in
 // review is never quoted. It reads a bounded number of records, however many qualify.
 func (s *Service) quotes(ctx context.Context, cands []*reports.Conversation, picks map[string]bool, n int, pickedOnly bool) ([]Quote, error) {
 	cands = slices.Clone(cands)
@@ -650,7 +650,7 @@ func (s *Service) quotes(ctx context.Context, cands []*reports.Conversation, pic
 			if len(out) >= n {
 				break
 			}
-			if slices.ContainsFunc(out, func(o Quote) bool { return o.Conversation == q.Conversation }) || (pass == 0 && themes[q.Theme]) {
+			if slices.ContainsFunc(out, func(o Quote) bool { return o.Conversation == q.Conversation || o.Text == q.Text }) || (pass == 0 && themes[q.Theme]) {
 				continue
 			}
 			themes[q.Theme] = true

@@ -128,6 +128,9 @@ func TestReportContents(t *testing.T) {
 	if !strings.Contains(html, pickedWords) || !strings.Contains(html, pickedEnglish) {
 		t.Error("report lacks the picked quote and its translation")
 	}
+	if n := strings.Count(html, "انتظرت ستة أشهر"); n != 1 { // ten people said it
+		t.Errorf("the same words quoted %d times", n)
+	}
 	// Decisions: English report shows English summaries; not_changed says why.
 	for _, want := range []string{englishSummary, "What did not change, and why", "commissioned nationally", "Done", "Planned"} {
 		if !strings.Contains(html, want) {
