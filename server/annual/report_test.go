@@ -306,3 +306,31 @@ func TestPublicPage(t *testing.T) {
 		}
 	}
 }
+
+// TestReportEmptyYear: a year with no engagement still makes a whole report, saying so,
+// and a cell-policy report states its rule.
+func TestReportEmptyYear(t *testing.T) {
+	f := newFixture(t)
+	q, err := ParseQuery(map[string][]string{"from": {"2020-01-01"}, "to": {"2020-12-31"}, "policy": {"cell"}, "min_cell": {"10"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Teams = []string{fxTeam}
+	rep, err := f.svc.Build(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := RenderHTML(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	if len(rep.Entries) != 0 || rep.Facts.Engagements != 0 {
+		t.Errorf("entries %d", len(rep.Entries))
+	}
+	for _, want := range []string{"6. About this report", "counts from 1 to 9 are hidden", "<dt>Engagements</dt><dd>0</dd>", "<dt>Areas</dt><dd>None</dd>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("empty report lacks %q", want)
+		}
+	}
+}
