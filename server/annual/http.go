@@ -2,6 +2,7 @@ package annual
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"github.com/fieldnotes/fieldnotes/locales"
 	"github.com/fieldnotes/fieldnotes/schema"
 	"github.com/fieldnotes/fieldnotes/server/api"
+	"github.com/fieldnotes/fieldnotes/server/reports"
 	"github.com/fieldnotes/fieldnotes/server/store"
 	"github.com/fieldnotes/fieldnotes/syncengine"
 	"github.com/labstack/echo/v4"
@@ -26,6 +28,9 @@ type Handlers struct {
 	Printer *Printer
 	Store   store.Store
 }
+
+// ExportName is the annual report's "collection" in the export log (GET /v1/exports).
+const ExportName = "annual_report"
 
 var statuses = map[string]int{
 	CodeInvalidQuery:           http.StatusBadRequest,
@@ -148,13 +153,39 @@ func (h *Handlers) report(c echo.Context) error {
 	}
 	name := "annual-report-" + q.From + "-" + q.To + "-" + q.Lang
 	c.Response().Header().Set("Cache-Control", "no-store")
+	// The export log records who made a report with people's words in it: rows is the
+	// number of quotes it carries.
+	logged := func(format string, complete bool) error {
+		if h.Svc.Coord == nil {
+			return nil
+		}
+		teams := q.Teams
+		if teams == nil {
+			for _, t := range rep.Texts {
+				teams = append(teams, t.Team)
+			}
+		}
+		quotes := 0
+		for _, e := range rep.Entries {
+			quotes += len(e.Quotes)
+		}
+		_, err := h.Svc.Coord.LogExport(context.WithoutCancel(c.Request().Context()), reports.ExportRecord{Who: api.Caller(c).Subject,
+			Collection: ExportName, Format: format, Teams: teams, Rows: quotes, Complete: complete})
+		return err
+	}
 	if pdf {
 		out, err := h.Printer.PDF(c.Request().Context(), buf.Bytes())
+		if lerr := logged("pdf", err == nil); lerr != nil && err == nil {
+			err = lerr
+		}
 		if err != nil {
 			return fail(err)
 		}
 		c.Response().Header().Set(echo.HeaderContentDisposition, `inline; filename="`+name+`.pdf"`)
 		return c.Blob(http.StatusOK, "application/pdf", out)
+	}
+	if err := logged("html", true); err != nil {
+		return err
 	}
 	setPageHeaders(c, csp)
 	c.Response().Header().Set("Content-Language", q.Lang)

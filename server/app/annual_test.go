@@ -226,6 +226,19 @@ func TestAnnualReportE2E(t *testing.T) {
 		}
 	}
 
+	// The export log says who made it, with how many quotes.
+	var log struct {
+		Exports []struct {
+			Who, Collection, Format string
+			Rows                    int
+			Complete                bool
+		} `json:"exports"`
+	}
+	c.json("GET", "/v1/exports", nil, &log)
+	if len(log.Exports) == 0 || log.Exports[0].Collection != "annual_report" || log.Exports[0].Format != "html" || log.Exports[0].Rows == 0 || !log.Exports[0].Complete || log.Exports[0].Who == "" {
+		t.Errorf("export log %+v", log.Exports)
+	}
+
 	// Arabic: right to left.
 	res, b = c.do("GET", path+"&lang=ar", nil)
 	if res.StatusCode != 200 || !strings.Contains(string(b), `<html lang="ar" dir="rtl">`) {
