@@ -113,6 +113,7 @@ func (h *Handlers) progress(c echo.Context) error {
 // MountPublic registers the public page (no sign-in) on the root router.
 func (h *Handlers) MountPublic(e *echo.Echo) {
 	e.GET("/public/engagements/:id", h.public)
+	e.HEAD("/public/engagements/:id", h.public)
 }
 
 func wants(c echo.Context, mime string) bool {
@@ -136,7 +137,7 @@ func (h *Handlers) report(c echo.Context) error {
 		return err
 	}
 	pdf := wants(c, "application/pdf")
-	if !pdf && !wants(c, "text/html") && !wants(c, "*/*") && c.Request().Header.Get(echo.HeaderAccept) != "" {
+	if !pdf && !wants(c, "text/html") && !wants(c, "text/*") && !wants(c, "*/*") && c.Request().Header.Get(echo.HeaderAccept) != "" {
 		return &api.Error{Code: "not_acceptable", Status: http.StatusNotAcceptable}
 	}
 	if pdf && (h.Printer == nil || h.Printer.Chromium == "") {

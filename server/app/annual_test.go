@@ -415,6 +415,9 @@ func TestPublicPageE2E(t *testing.T) {
 		!strings.Contains(res.Header.Get("Vary"), "Accept-Language") {
 		t.Fatalf("public page: %d %v", res.StatusCode, res.Header)
 	}
+	if res, b := anon.do("HEAD", "/public/engagements/"+published, nil, "Accept-Language", "ur-PK, en;q=0.5"); res.StatusCode != 200 || len(b) != 0 || res.Header.Get("ETag") != etag {
+		t.Errorf("HEAD: %d %d bytes, ETag %q", res.StatusCode, len(b), res.Header.Get("ETag"))
+	}
 	if res, _ := anon.do("GET", "/public/engagements/"+published, nil, "Accept-Language", "ur-PK, en;q=0.5", "If-None-Match", etag); res.StatusCode != 304 {
 		t.Errorf("If-None-Match: %d", res.StatusCode)
 	}
