@@ -257,6 +257,9 @@ func Start(ctx context.Context, cfg Config, stdout io.Writer) (*Instance, error)
 	for _, ext := range Extensions {
 		srv.Mount(ext)
 	}
+	if err := mountConsole(srv, st, deps, cfg); err != nil {
+		return fail(err)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -279,6 +282,7 @@ func Start(ctx context.Context, cfg Config, stdout io.Writer) (*Instance, error)
 	fmt.Fprintf(stdout, "listening on %s\n", in.URL())
 	if demo != nil {
 		printDemo(stdout, in.URL(), cfg.Data, demo)
+		printConsole(stdout, in.URL(), demo)
 	}
 	return in, nil
 }
