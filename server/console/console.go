@@ -54,9 +54,8 @@ type Deps struct {
 // Console serves the pages.
 type Console struct {
 	Deps
-	pages   *templates
-	reviews *reviewIndex
-	static  fs.FS
+	pages  *templates
+	static fs.FS
 }
 
 // New builds the console.
@@ -84,7 +83,7 @@ func New(d Deps) (*Console, error) {
 		return nil, err
 	}
 	st, _ := fs.Sub(staticFiles, "static")
-	return &Console{Deps: d, pages: t, reviews: newReviewIndex(d.Store), static: st}, nil
+	return &Console{Deps: d, pages: t, static: st}, nil
 }
 
 // Mount registers the console's routes on e (under /console/, and / redirecting there).
@@ -92,13 +91,10 @@ func (h *Console) Mount(e *echo.Echo) { h.routes(e) }
 
 func (h *Console) nowMS() int64 { return h.Now().UnixMilli() }
 
-// Warm fills the in-memory read models (reports' index, review states) so the first
+// Warm fills the in-memory read model (the reports' index) so the first
 // page is fast; the server calls it in the background at start.
 func (h *Console) Warm(ctx context.Context) {
 	if err := h.Coord.Reports.Index.Refresh(ctx); err != nil {
 		h.Log.Warn().Err(err).Msg("warming the report index")
-	}
-	if err := h.reviews.Refresh(ctx); err != nil {
-		h.Log.Warn().Err(err).Msg("warming the review index")
 	}
 }

@@ -66,9 +66,6 @@ type convRow struct {
 // every page). It returns the page asked for, newest first, and the number of matches.
 func (h *Console) matchConversations(c echo.Context, w *who, f convFilter, offset, limit int) ([]convRow, int, error) {
 	ctx := c.Request().Context()
-	if err := h.reviews.Refresh(ctx); err != nil {
-		return nil, 0, err
-	}
 	q := strings.ToLower(f.Q)
 	var rows []convRow
 	type hit struct {
@@ -77,7 +74,7 @@ func (h *Console) matchConversations(c echo.Context, w *who, f convFilter, offse
 	}
 	var hits []hit
 	err := h.Coord.Reports.Index.Read(ctx, func(v *reports.View) error {
-		h.reviews.read(func(state func(string) string) {
+		{
 			v.Conversations(func(cv *reports.Conversation) {
 				if !w.canSee(cv.Team) || !v.ConsentOf(cv).Valid(reports.RecordViews) {
 					return
@@ -98,7 +95,10 @@ func (h *Console) matchConversations(c echo.Context, w *who, f convFilter, offse
 				if f.VenueType != "" && (e == nil || e.VenueType != f.VenueType) {
 					return
 				}
-				st := state(cv.ID)
+				st := cv.ReviewState
+				if st == "" {
+					st = ReviewReceived
+				}
 				if f.Review != "" && st != f.Review {
 					return
 				}
@@ -108,7 +108,7 @@ func (h *Console) matchConversations(c echo.Context, w *who, f convFilter, offse
 				}
 				hits = append(hits, hit{cv, st})
 			})
-		})
+		}
 		sort.Slice(hits, func(i, j int) bool {
 			a, b := hits[i].c, hits[j].c
 			if a.StartedAt != b.StartedAt {

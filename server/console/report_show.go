@@ -79,25 +79,25 @@ func (h *Console) reportShow(c echo.Context) error {
 		p.Status = http.StatusUnprocessableEntity
 		return h.render(c, "report_show", p)
 	}
-	var bars []bar
-	suppressed := p.T("console.report.suppressed")
+	var labels []string
+	var values []*int
 	switch f.Kind {
 	case "participation":
 		if d.Participation, err = h.Coord.Reports.Participation(ctx, q); err != nil {
 			return h.reportError(c, p, err)
 		}
 		for _, r := range d.Participation.Rows {
-			bars = append(bars, bar{Label: p.GroupLabel(d.Participation.GroupBy, r.Group, r.Label), Value: r.Participants})
+			labels, values = append(labels, p.GroupLabel(d.Participation.GroupBy, r.Group, r.Label)), append(values, r.Participants)
 			d.Suppressed = d.Suppressed || r.Suppressed
 		}
 		d.Suppressed = d.Suppressed || d.Participation.Total.Suppressed
-		d.Chart = barChart(p.T("console.report.chart_participation"), bars, suppressed)
+		d.Chart = barChart(p, "participation", p.T("console.report.chart_participation"), p.T("console.report.participants"), labels, values)
 	case "themes":
 		if d.Themes, err = h.Coord.Reports.Themes(ctx, q); err != nil {
 			return h.reportError(c, p, err)
 		}
 		for _, t := range d.Themes.Total.Themes {
-			bars = append(bars, bar{Label: t.Theme, Value: t.Conversations})
+			labels, values = append(labels, t.Theme), append(values, t.Conversations)
 			d.Suppressed = d.Suppressed || t.Suppressed
 		}
 		for _, r := range d.Themes.Rows {
@@ -106,7 +106,7 @@ func (h *Console) reportShow(c echo.Context) error {
 				d.Suppressed = d.Suppressed || t.Suppressed
 			}
 		}
-		d.Chart = barChart(p.T("console.report.chart_themes"), bars, suppressed)
+		d.Chart = barChart(p, "themes", p.T("console.report.chart_themes"), p.T("console.report.conversations"), labels, values)
 	case "gaps":
 		if d.Gaps, err = h.Coord.Reports.Gaps(ctx, h.Coord.Coord, f.Baseline, q); err != nil {
 			return h.reportError(c, p, err)

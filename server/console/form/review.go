@@ -1,13 +1,14 @@
 package form
 
 import (
+	"github.com/fieldnotes/fieldnotes/schema"
 	"net/url"
 	"slices"
 	"strings"
 )
 
 // ReviewStates are the review states a coordinator may set.
-var ReviewStates = []string{"received", "has_issues", "approved", "rejected"}
+var ReviewStates = schema.ReviewStates
 
 // Review is the review form of one conversation, or of a selection (IDs).
 type Review struct {
