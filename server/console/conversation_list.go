@@ -64,17 +64,19 @@ type convRow struct {
 // matchConversations runs the filter over the reports' in-memory index: conversations
 // in the person's teams whose consent is valid and covers record_views (consent gates
 // every page). It returns the page asked for, newest first, and the number of matches.
+//
+// With 200,000 conversations a full sort per page is most of the cost, so a page is
+// selected instead: a bounded heap keeps the offset+limit newest (or, for a page in the
+// older half, the oldest from the end), which for the pages people open is a pass over
+// the index and a sort of a few dozen rows.
 func (h *Console) matchConversations(c echo.Context, w *who, f convFilter, offset, limit int) ([]convRow, int, error) {
 	ctx := c.Request().Context()
 	q := strings.ToLower(f.Q)
 	var rows []convRow
-	type hit struct {
-		c     *reports.Conversation
-		state string
-	}
-	var hits []hit
+	total := 0
 	err := h.Coord.Reports.Index.Read(ctx, func(v *reports.View) error {
-		{
+		titleMatch := map[*reports.Engagement]bool{}
+		pass := func(fn func(cv *reports.Conversation, st string)) {
 			v.Conversations(func(cv *reports.Conversation) {
 				if !w.canSee(cv.Team) || !v.ConsentOf(cv).Valid(reports.RecordViews) {
 					return
@@ -91,7 +93,10 @@ func (h *Console) matchConversations(c echo.Context, w *who, f convFilter, offse
 				if f.Theme != "" && !contains(cv.Themes, f.Theme) {
 					return
 				}
-				e := v.EngagementOf(cv)
+				var e *reports.Engagement
+				if f.VenueType != "" || q != "" {
+					e = v.EngagementOf(cv)
+				}
 				if f.VenueType != "" && (e == nil || e.VenueType != f.VenueType) {
 					return
 				}
@@ -102,22 +107,60 @@ func (h *Console) matchConversations(c echo.Context, w *who, f convFilter, offse
 				if f.Review != "" && st != f.Review {
 					return
 				}
-				if q != "" && !strings.HasPrefix(cv.ID, q) && cv.Participant != q && cv.Consent != q &&
-					!contains(cv.Themes, q) && (e == nil || !strings.Contains(strings.ToLower(e.Title), q)) {
-					return
+				if q != "" && !strings.HasPrefix(cv.ID, q) && cv.Participant != q && cv.Consent != q && !contains(cv.Themes, q) {
+					m, ok := titleMatch[e]
+					if !ok {
+						m = e != nil && strings.Contains(strings.ToLower(e.Title), q)
+						titleMatch[e] = m
+					}
+					if !m {
+						return
+					}
 				}
-				hits = append(hits, hit{cv, st})
+				fn(cv, st)
 			})
 		}
-		sort.Slice(hits, func(i, j int) bool {
-			a, b := hits[i].c, hits[j].c
-			if a.StartedAt != b.StartedAt {
-				return a.StartedAt > b.StartedAt
+		// Count first unless this is the first page (counted while selecting).
+		if offset > 0 {
+			pass(func(*reports.Conversation, string) { total++ })
+			if offset >= total {
+				return nil
 			}
-			return a.ID > b.ID
+		}
+		backward := offset > 0 && offset+limit > total/2
+		k := offset + limit
+		if backward {
+			k = total - offset
+		}
+		// before reports whether a comes before b in the table (newest first).
+		before := func(a, b hit) bool {
+			if a.at != b.at {
+				return a.at > b.at
+			}
+			return a.c.ID > b.c.ID
+		}
+		keep := before // the heap keeps the k rows that come first…
+		if backward {
+			keep = func(a, b hit) bool { return before(b, a) } // …or last
+		}
+		top := &topK{k: k, keep: keep}
+		n := 0
+		pass(func(cv *reports.Conversation, st string) {
+			n++
+			top.offer(hit{c: cv, at: cv.StartedAt, state: st})
 		})
-		end := min(offset+limit, len(hits))
-		for _, x := range hits[min(offset, end):end] {
+		if offset == 0 {
+			total = n
+		}
+		sel := top.h
+		sort.Slice(sel, func(i, j int) bool { return before(sel[i], sel[j]) })
+		if !backward {
+			sel = sel[min(offset, len(sel)):]
+		}
+		if len(sel) > limit {
+			sel = sel[:limit]
+		}
+		for _, x := range sel {
 			r := convRow{ID: x.c.ID, Engagement: x.c.Engagement, Team: x.c.Team, Review: x.state, StartedAt: x.c.StartedAt,
 				Locales: append([]string(nil), x.c.Locales...), Themes: append([]string(nil), x.c.Themes...), Group: x.c.Participant == ""}
 			if e := v.EngagementOf(x.c); e != nil {
@@ -127,7 +170,58 @@ func (h *Console) matchConversations(c echo.Context, w *who, f convFilter, offse
 		}
 		return nil
 	})
-	return rows, len(hits), err
+	return rows, total, err
+}
+
+// hit is a conversation that matched the filters.
+type hit struct {
+	c     *reports.Conversation
+	at    int64
+	state string
+}
+
+// topK keeps the k hits that keep orders first: a heap whose root is the one of them
+// that keep orders last, replaced when a better hit comes.
+type topK struct {
+	k    int
+	keep func(a, b hit) bool
+	h    []hit
+}
+
+func (t *topK) offer(x hit) {
+	if t.k <= 0 {
+		return
+	}
+	if len(t.h) < t.k {
+		t.h = append(t.h, x)
+		for i := len(t.h) - 1; i > 0; { // sift up: parents are kept later
+			p := (i - 1) / 2
+			if !t.keep(t.h[p], t.h[i]) {
+				break
+			}
+			t.h[p], t.h[i] = t.h[i], t.h[p]
+			i = p
+		}
+		return
+	}
+	if !t.keep(x, t.h[0]) {
+		return
+	}
+	t.h[0] = x
+	for i := 0; ; { // sift down
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(t.h) && t.keep(t.h[m], t.h[l]) {
+			m = l
+		}
+		if r < len(t.h) && t.keep(t.h[m], t.h[r]) {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		t.h[i], t.h[m] = t.h[m], t.h[i]
+		i = m
+	}
 }
 
 func hasBase(tags []string, lang string) bool {
