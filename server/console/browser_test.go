@@ -59,6 +59,11 @@ type demoInfo struct {
 	EngagementID  string `json:"engagement_id"`
 }
 
+const (
+	adminEmail    = "admin@example.org"
+	adminPassword = "admin-password-for-tests"
+)
+
 type liveServer struct {
 	URL     string
 	Demo    demoInfo
@@ -71,7 +76,8 @@ func startServer(t *testing.T) *liveServer {
 	bin := buildServer(t)
 	data := t.TempDir()
 	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--data", data, "--demo", "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "FIELDNOTES_JWT_SECRET=console-browser-test-0123456789abcdef0123")
+	cmd.Env = append(os.Environ(), "FIELDNOTES_JWT_SECRET=console-browser-test-0123456789abcdef0123",
+		"FIELDNOTES_ADMIN_EMAIL="+adminEmail, "FIELDNOTES_ADMIN_PASSWORD="+adminPassword)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -185,6 +185,21 @@ func TestJourney(t *testing.T) {
 		t.Errorf("3 people per language are suppressed under nhs; table:\n%s", reportBefore)
 	}
 	b.checkAxe("report")
+	b.open("/console/reports?report=themes&group_by=language&policy=cell&min_cell=2&engagement=" + eng)
+	if got := b.text("#legend"); !strings.Contains(got, "below the minimum cell") {
+		t.Errorf("cell legend: %q", got)
+	}
+	b.checkAxe("themes report")
+	b.set("#name", "riverside-2021")
+	b.set("#b-group_by", "age_band")
+	b.set("#csv", "group,share\nunder_16,0.2\n16_24,0.1\n25_34,0.15\n35_44,0.15\n45_54,0.15\n55_64,0.1\n65_74,0.1\n75_plus,0.05\n")
+	b.submit(`main form[action="/console/reports/baselines"] button[type=submit]`)
+	if got := b.text("main"); !strings.Contains(got, "Baseline saved") || !strings.Contains(got, "riverside-2021") {
+		t.Errorf("gaps after a baseline upload:\n%s", got)
+	}
+	b.checkAxe("gaps report")
+	b.open("/console/nowhere")
+	b.checkAxe("404 page")
 
 	// A decision linked to conversations ticked in the filtered table.
 	b.open("/console/conversations?engagement=" + eng + "&theme=transport")
@@ -281,4 +296,22 @@ func TestJourney(t *testing.T) {
 	crawl("Crawl1280x900", 1280, 900, "en", atLeast)
 	crawl("Crawl768x1024", 768, 1024, "en", atLeast)
 	crawl("CrawlArabic", 1280, 900, "ar", atLeast)
+
+	// An admin's pages: users and teams, at both sizes and in Arabic.
+	b.size(1280, 900)
+	b.open("/console/language?lang=en&next=/console/")
+	b.eval(`document.querySelector('form[action="/console/sign-out"] button').click(); "ok"`)
+	time.Sleep(500 * time.Millisecond)
+	b.signIn(adminEmail, adminPassword)
+	for _, c := range []struct {
+		w, h int64
+		lang string
+	}{{1280, 900, "en"}, {768, 1024, "en"}, {1280, 900, "ar"}} {
+		b.size(c.w, c.h)
+		b.open("/console/language?lang=" + c.lang + "&next=/console/users")
+		if got := b.text("#users"); !strings.Contains(got, srv.Demo.Coordinator.Email) {
+			t.Errorf("users page lists %q", got)
+		}
+		b.checkAxe("users " + c.lang)
+	}
 }
