@@ -22,7 +22,7 @@ type checkpointer struct {
 }
 
 func startCheckpointer(path string, opt Options) (*checkpointer, error) {
-	db, err := sql.Open("sqlite", dsn(path, roleCheckpointer, opt))
+	db, err := opt.openDB(dsn(path, roleCheckpointer, opt))
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/fieldnotes/fieldnotes/schema"
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 )
 
 // Store is a replica on SQLite: the op log, the materialised records and tombstones, and
@@ -73,6 +72,20 @@ type Options struct {
 	// own (checkpoint.go). A hub's writer gains; a tablet's answer-at-a-time commits do
 	// better with SQLite checkpointing in line.
 	BackgroundCheckpoint bool
+	// OpenDB, if set, opens the store's database/sql handles instead of modernc's
+	// "sqlite" driver: a tablet opens its store over an encrypting driver (see
+	// client-sdk/internal/atrest). It gets the DSN this package builds, "file:PATH?" with
+	// "_pragma=NAME(VALUE)" in order and "_txlock=immediate" for the writer, which is the
+	// syntax of both drivers; the SQL run over the handles is the same either way.
+	OpenDB func(dsn string) (*sql.DB, error)
+}
+
+// openDB opens a handle on dsn with opt's driver (modernc.go registers "sqlite").
+func (opt Options) openDB(dsn string) (*sql.DB, error) {
+	if opt.OpenDB != nil {
+		return opt.OpenDB(dsn)
+	}
+	return sql.Open("sqlite", dsn)
 }
 
 // Hub returns o tuned for the server's store, which takes many devices' ops at once and
@@ -118,14 +131,15 @@ func dsn(path string, role connRole, opt Options) string {
 // The page size can't change once a database is in WAL mode, and the driver applies the
 // DSN's pragmas in name order (journal_mode before page_size), hence this first
 // connection. An existing file is left as it is.
-func createWithPageSize(path string, pageSize int) error {
+func createWithPageSize(path string, opt Options) error {
+	pageSize := opt.PageSize
 	if pageSize == 0 {
 		return nil
 	}
 	if _, err := os.Stat(path); err == nil || !errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	db, err := sql.Open("sqlite", "file:"+path)
+	db, err := opt.openDB("file:" + path)
 	if err != nil {
 		return err
 	}
@@ -144,10 +158,10 @@ func Open(path string, opt Options) (*Store, error) {
 	if skew == 0 {
 		skew = DefaultMaxSkew
 	}
-	if err := createWithPageSize(path, opt.PageSize); err != nil {
+	if err := createWithPageSize(path, opt); err != nil {
 		return nil, err
 	}
-	w, err := sql.Open("sqlite", dsn(path, roleWriter, opt))
+	w, err := opt.openDB(dsn(path, roleWriter, opt))
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +175,7 @@ func Open(path string, opt Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("prepare %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(path, roleReader, opt))
+	r, err := opt.openDB(dsn(path, roleReader, opt))
 	if err != nil {
 		w.Close()
 		return nil, err
