@@ -39,7 +39,7 @@ type env struct {
 	logins int
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...func(*console.Deps)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(dir, sqlite.Options{})
@@ -76,8 +76,12 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := console.New(console.Deps{Store: st, Sessions: st, Audit: st, Coord: coord, Argon2: auth.TestArgon2, Log: zerolog.Nop(),
-		AllowLogin: func(string) (bool, time.Duration) { e.logins++; return e.logins <= 1000, time.Second }})
+	d := console.Deps{Store: st, Sessions: st, Audit: st, Coord: coord, Argon2: auth.TestArgon2, Log: zerolog.Nop(),
+		AllowLogin: func(string) (bool, time.Duration) { e.logins++; return e.logins <= 1000, time.Second }}
+	for _, o := range opts {
+		o(&d)
+	}
+	c, err := console.New(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,6 +273,9 @@ func TestPages(t *testing.T) {
 		{name: "ReviewFilterNone", who: "north", method: "GET", path: "/console/conversations?review=approved", status: 200, contains: []string{"0 conversations"}},
 		{name: "BulkReviewNothingTicked", who: "north", method: "POST", path: "/console/conversations/review", form: url.Values{"review_state": {"approved"}}, status: 422},
 		{name: "BulkReviewOtherTeamIgnored", who: "north", method: "POST", path: "/console/conversations/review", form: url.Values{"review_state": {"approved"}, "id": {"{conversation.south}"}}, status: 422},
+		{name: "BulkReviewAllMatching", who: "north", method: "POST", path: "/console/conversations/review", form: url.Values{"review_state": {"approved"}, "all": {"true"}, "filter": {"theme=buses"}}, status: 303, location: "/console/conversations?done=reviewed&theme=buses"},
+		{name: "BulkReviewApplied", who: "north", method: "GET", path: "/console/conversations?review=approved", status: 200, contains: []string{"1 conversation"}},
+		{name: "BulkReviewLeftSouthAlone", who: "south", method: "GET", path: "/console/conversations?review=received", status: 200, contains: []string{"1 conversation"}},
 		{name: "ThemeAdd", who: "north", method: "POST", path: "/console/conversations/{conversation.north}/themes", form: url.Values{"theme": {"Parking"}, "action": {"add"}}, status: 303},
 		{name: "ThemeShown", who: "north", method: "GET", path: "/console/conversations?theme=parking", status: 200, contains: []string{"1 conversation"}},
 		{name: "PromptSetCSV", who: "north", method: "POST", path: "/console/prompt-sets", form: url.Values{"name": {"Bus survey"}, "team": {"north"}, "sheet": {"type,name,label::en,label::cy\ntext,route,Which route?,\nselect_one,often,How often?,Pa mor aml?\nchoice,daily,Daily,Bob dydd\n"}}, status: 303, location: "/console/prompt-sets/"},
@@ -375,6 +382,22 @@ func TestSignOutEndsSession(t *testing.T) {
 	}
 	if st, _, _ := c.do("GET", "/console/engagements", nil); st != 303 {
 		t.Fatalf("after sign-out: %d, want redirect to sign-in", st)
+	}
+}
+
+func TestSessionExpires(t *testing.T) {
+	e := newEnv(t, func(d *console.Deps) { d.SessionIdle = 300 * time.Millisecond })
+	c := e.client("").signIn("north")
+	if st, _, _ := c.do("GET", "/console/engagements", nil); st != 200 {
+		t.Fatalf("fresh session: %d", st)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if st, _, h := c.do("GET", "/console/engagements", nil); st != 303 || !strings.HasPrefix(h.Get("Location"), "/console/sign-in") {
+		t.Fatalf("idle session: %d %q, want a redirect to sign in", st, h.Get("Location"))
+	}
+	// A form posted after expiry changes nothing.
+	if st, _, _ := c.do("POST", "/console/engagements", url.Values{"csrf": {c.csrf}, "title": {"Late"}, "team": {"north"}, "languages": {"en"}, "prompt_set": {"community_conversation"}}); st != 403 {
+		t.Fatalf("post after expiry: %d, want 403", st)
 	}
 }
 

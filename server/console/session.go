@@ -56,6 +56,10 @@ func (h *Console) setCookie(c echo.Context, name, value string, maxAge int) {
 func (h *Console) startSession(c echo.Context, u store.User) error {
 	secret := auth.NewSecret()
 	now := h.nowMS()
+	// Sign-ins are rare: a good moment to drop sessions nobody will use again.
+	if err := h.Sessions.DeleteExpiredSessions(c.Request().Context(), now); err != nil {
+		h.Log.Warn().Err(err).Msg("expired console sessions not deleted")
+	}
 	s := store.Session{Hash: auth.HashSecret(secret), UserID: u.ID, CSRF: auth.NewSecret(), CreatedAt: now,
 		ExpiresAt: now + h.SessionIdle.Milliseconds(), MaxUntil: now + h.SessionMax.Milliseconds()}
 	if err := h.Sessions.CreateSession(c.Request().Context(), s); err != nil {
