@@ -32,14 +32,23 @@ type PromptSet struct {
 	Name, Team, Sheet string
 	Prompts           []Prompt
 	Languages         []string // from the label::<language> columns, in column order
+	badUpload         bool     // an .xlsx that could not be read
 }
 
-// ParsePromptSet reads the form; upload is an uploaded CSV file's content (nil if none),
-// which wins over the pasted sheet.
+// ParsePromptSet reads the form; upload is an uploaded file's content (nil if none): a
+// CSV sheet, or an XLSForm workbook (.xlsx), which wins over the pasted sheet.
 func ParsePromptSet(v url.Values, upload []byte) PromptSet {
 	f := PromptSet{Team: v.Get("team"), Sheet: v.Get("sheet")}
 	f.Name, _ = clean(v.Get("name"), 10_000)
-	if len(upload) > 0 {
+	switch {
+	case IsXLSX(upload):
+		sheet, err := XLSFormSheet(upload)
+		if err != nil {
+			f.badUpload = true
+			break
+		}
+		f.Sheet = sheet
+	case len(upload) > 0:
 		f.Sheet = string(bytes.TrimPrefix(upload, []byte("\ufeff")))
 	}
 	return f
@@ -82,6 +91,10 @@ func (f *PromptSet) Validate(teams []string) Errors {
 	}
 	if !slices.Contains(teams, f.Team) {
 		es.add("team", "console.form.team_required")
+	}
+	if f.badUpload {
+		es.add("file", "console.prompt_set.xlsx_unreadable")
+		return es
 	}
 	if strings.TrimSpace(f.Sheet) == "" {
 		es.add("sheet", "console.form.required")
