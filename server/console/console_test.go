@@ -286,6 +286,7 @@ func TestPages(t *testing.T) {
 		{name: "DeviceCode", who: "north", method: "POST", path: "/console/devices/codes", form: url.Values{"team": {"north"}, "label": {"Tablet 1"}}, status: 200, contains: []string{`id="enrolment-code"`, "<svg", "fieldnotes:enrol?code="}},
 		{name: "DeviceCodeOtherTeam", who: "north", method: "POST", path: "/console/devices/codes", form: url.Values{"team": {"south"}}, status: 422},
 		{name: "Reports", who: "north", method: "GET", path: "/console/reports?report=participation&group_by=language", status: 200, contains: []string{`id="legend"`, "counts from 1 to 7 are hidden", "hidden", "<svg"}},
+		{name: "ReportsRejectedIncluded", who: "north", method: "GET", path: "/console/reports?include_rejected=true", status: 200, contains: []string{"are included, as asked"}},
 		{name: "ReportsCell", who: "north", method: "GET", path: "/console/reports?report=themes&policy=cell&min_cell=3", status: 200, contains: []string{"counts below the minimum cell"}},
 		{name: "ReportsBadPolicy", who: "north", method: "GET", path: "/console/reports?policy=cell&min_cell=zero", status: 422},
 		{name: "ReportsGapsUnknownBaseline", who: "north", method: "GET", path: "/console/reports?report=gaps&baseline=nope", status: 422, contains: []string{"no baseline"}},

@@ -10,12 +10,14 @@ import (
 type Report struct {
 	Kind, GroupBy, Policy, MinCell, Engagement, Baseline string
 	FromRaw, ToRaw                                       string
+	IncludeRejected                                      bool // count conversations rejected in review
 }
 
 // ParseReport reads the form with its defaults.
 func ParseReport(v url.Values) Report {
 	f := Report{Kind: v.Get("report"), GroupBy: v.Get("group_by"), Policy: v.Get("policy"), MinCell: strings.TrimSpace(v.Get("min_cell")),
-		Engagement: v.Get("engagement"), Baseline: strings.TrimSpace(v.Get("baseline")), FromRaw: v.Get("from"), ToRaw: v.Get("to")}
+		Engagement: v.Get("engagement"), Baseline: strings.TrimSpace(v.Get("baseline")), FromRaw: v.Get("from"), ToRaw: v.Get("to"),
+		IncludeRejected: v.Get("include_rejected") == "true"}
 	if f.Kind != "themes" && f.Kind != "gaps" {
 		f.Kind = "participation"
 	}
@@ -41,6 +43,9 @@ func (f Report) Query() (url.Values, Errors) {
 		set("min_cell", f.MinCell)
 	}
 	set("engagement", f.Engagement)
+	if f.IncludeRejected {
+		v.Set("include_rejected", "true")
+	}
 	if from, ok := Date(f.FromRaw); !ok {
 		es.add("from", "console.form.invalid_date")
 	} else if from > 0 {
