@@ -16,4 +16,3 @@ func (h *Console) deviceRevokeConfirm(c echo.Context) error {
 	}
 	return h.render(c, "device_revoke", h.newPage(c, "console.device.revoke_title", d))
 }
-

@@ -48,4 +48,3 @@ func (h *Console) userCreate(c echo.Context) error {
 	h.audit(c, "user_create", "", "user/"+u.ID, "role="+u.Role)
 	return seeOther(c, "/console/users?done=user")
 }
-
