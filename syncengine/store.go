@@ -432,9 +432,14 @@ func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(
 const prefetchFrom = 16
 
 // scrubWAL checkpoints and truncates the WAL so erased text does not survive in old
-// frames. secure_delete has already zeroed the freed pages in the database file. Best
-// effort: a long reader can hold frames until the next erasure's checkpoint.
+// frames, nor in the database file's copy of a page the purge zeroed in the WAL.
+// secure_delete has already zeroed the freed pages. On the hub the checkpointer does it,
+// off the writer, retrying while readers hold old snapshots; a tablet does it in line.
 func (s *Store) scrubWAL() {
+	if s.ckpt != nil {
+		s.ckpt.erased()
+		return
+	}
 	s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 }
 
@@ -471,9 +476,18 @@ func (s *Store) Write(ctx context.Context, changes []Change, opt ApplyOptions) (
 	return s.WriteAs(ctx, "", changes, opt)
 }
 
+// ForeignCounterBase is where the hub's counters for another node start (2^52). A
+// coordinator's client may push ops under the same node the hub writes that person's API
+// and console changes under; it numbers them from 1, and the hub numbers its own above
+// this base (and above any counter stored for the node), so the two never collide. 2^52
+// stays within the integers a JSON number carries exactly (2^53) in every client.
+const ForeignCounterBase uint64 = 1 << 52
+
 // WriteAs is Write with ops of another node than the replica's own: the hub writes a
 // coordinator's changes under that person's node, so the history shows who made them.
-// Each node's counter is kept in meta, so counters never repeat even after a purge.
+// Each node's counter is kept in meta, so counters never repeat even after a purge; for
+// another node it starts above ForeignCounterBase and above every counter stored for
+// that node.
 func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt ApplyOptions) ([]Op, Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -497,6 +511,18 @@ func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt 
 			return nil, err
 		}
 		counter, _ := strconv.ParseUint(cv, 10, 64)
+		if counterKey != metaCounter {
+			counter = max(counter, ForeignCounterBase)
+			if nid, ok, err := t.lookupNid(node); err != nil {
+				return nil, err
+			} else if ok {
+				top, err := t.topCounter(nid)
+				if err != nil {
+					return nil, err
+				}
+				counter = max(counter, top)
+			}
+		}
 		ops := make([]Op, 0, len(changes))
 		for _, c := range changes {
 			raw, err := c.encodeValue()
