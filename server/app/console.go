@@ -26,6 +26,7 @@ func mountConsole(srv *api.Server, st *sqlite.DB, d api.Deps, cfg Config) error 
 		return fmt.Errorf("console: %w", err)
 	}
 	c.Mount(srv.Echo())
+	srv.Echo().Use(auditAPI(st, d.Log))
 	go c.Warm(context.Background())
 	return nil
 }

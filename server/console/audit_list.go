@@ -13,7 +13,8 @@ import (
 var auditActions = []string{"sign_in", "sign_in_failed", "sign_out", "engagement_create", "engagement_update", "prompt_set_create",
 	"prompt_set_version", "enrolment_code", "device_revoke", "review", "review_bulk", "theme_add", "theme_remove", "withdraw",
 	"decision_create", "decision_update", "decision_progress", "feedback_queue", "feedback_sent", "feedback_failed",
-	"feedback_mail_merge", "export", "baseline_upload", "user_create", "team_create"}
+	"feedback_mail_merge", "export", "baseline_upload", "user_create", "team_create",
+	"api_sign_in", "device_enrol"} // and "api <method> <route>" for the API's other actions
 
 type auditData struct {
 	Entries                       []store.AuditEntry
