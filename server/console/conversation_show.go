@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fieldnotes/fieldnotes/locales"
 	"github.com/fieldnotes/fieldnotes/schema"
 	"github.com/fieldnotes/fieldnotes/server/console/form"
 	"github.com/fieldnotes/fieldnotes/syncengine"
@@ -13,7 +14,7 @@ import (
 )
 
 type answerRow struct {
-	Prompt, Text, Choice, PromptLocale, AnswerLocale, TranslationEN string
+	Prompt, Question, Text, Choice, PromptLocale, AnswerLocale, TranslationEN string
 }
 
 type switchRow struct {
@@ -94,8 +95,10 @@ func (h *Console) conversationPage(c echo.Context, fr form.Review, errs form.Err
 	if d.Review == "" {
 		d.Review = ReviewReceived
 	}
+	questions := func(string) string { return "" }
 	if e, err := h.record(ctx, current(c), schema.Engagement, d.Engagement); err == nil {
 		d.EngagementTitle = fields(e.Fields).str("title")
+		questions = h.questions(c, fields(e.Fields).str("prompt_set"))
 	}
 	for k, raw := range r.Fields {
 		p, ok := strings.CutPrefix(k, schema.AnswerPrefix)
@@ -110,7 +113,7 @@ func (h *Console) conversationPage(c echo.Context, fr form.Review, errs form.Err
 			TranslationEN string `json:"translation_en"`
 		}
 		json.Unmarshal(raw, &a)
-		row := answerRow{Prompt: p, Text: a.Text, PromptLocale: a.PromptLocale, AnswerLocale: a.AnswerLocale, TranslationEN: a.TranslationEN}
+		row := answerRow{Prompt: p, Question: questions(p), Text: a.Text, PromptLocale: a.PromptLocale, AnswerLocale: a.AnswerLocale, TranslationEN: a.TranslationEN}
 		switch ch := a.Choice.(type) {
 		case string:
 			row.Choice = ch
@@ -184,4 +187,39 @@ func (h *Console) history(c echo.Context, r syncengine.Record) ([]historyRow, er
 		out = append(out, row)
 	}
 	return out, nil
+}
+
+// questions gives each prompt's question in the coordinator's language (else English),
+// from the engagement's prompt set: a built-in set's messages or a prompt_set record.
+func (h *Console) questions(c echo.Context, set string) func(prompt string) string {
+	l := lang(c)
+	if set == "" {
+		set = locales.CommunityConversation
+	}
+	if _, ok := locales.BuiltinPromptSet(set); ok {
+		return func(p string) string {
+			text, _ := locales.Localize(l, locales.PromptMessageID(set, p), nil)
+			if text == locales.PromptMessageID(set, p) {
+				return ""
+			}
+			return text
+		}
+	}
+	r, err := h.record(c.Request().Context(), current(c), schema.PromptSet, set)
+	if err != nil {
+		return func(string) string { return "" }
+	}
+	var prompts []form.Prompt
+	json.Unmarshal(r.Fields["prompts"], &prompts)
+	return func(p string) string {
+		for _, x := range prompts {
+			if x.ID == p {
+				if t := x.Text[l]; t != "" {
+					return t
+				}
+				return x.Text["en"]
+			}
+		}
+		return ""
+	}
 }

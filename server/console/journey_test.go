@@ -153,7 +153,7 @@ func TestJourney(t *testing.T) {
 	b.checkAxe("conversations")
 	target := recs[0]
 	b.open("/console/conversations/" + target.conv)
-	if got := b.text("main"); !strings.Contains(got, answers["cy"]) || !strings.Contains(got, "Consent id") {
+	if got := b.text("main"); !strings.Contains(got, answers["cy"]) || !strings.Contains(got, "Consent id") || !strings.Contains(got, "What could be better?") {
 		t.Errorf("conversation page lacks the answer or consent:\n%s", got)
 	}
 	b.checkAxe("conversation")
