@@ -96,7 +96,7 @@ func newEnv(t *testing.T, opts ...func(*console.Deps)) *env {
 func (e *env) seed(team string) {
 	e.t.Helper()
 	ids := func(k string) string { id := auth.NewID(); e.ids[k+"."+team] = id; return id }
-	eng, part, cons, conv := ids("engagement"), ids("participant"), ids("consent"), ids("conversation")
+	eng, part, cons, conv, ps := ids("engagement"), ids("participant"), ids("consent"), ids("conversation"), ids("promptset")
 	set := func(coll, rec, field string, v any) syncengine.Change {
 		return syncengine.Change{Collection: coll, Record: rec, Kind: schema.KindSet, Field: field, Value: v}
 	}
@@ -105,6 +105,8 @@ func (e *env) seed(team string) {
 	}
 	now := time.Now().UnixMilli()
 	ch := []syncengine.Change{
+		set(schema.PromptSet, ps, "team", team), set(schema.PromptSet, ps, "name", "Seeded set "+team), set(schema.PromptSet, ps, "version", 1),
+		set(schema.PromptSet, ps, "prompts", []map[string]any{{"id": "route", "kind": "text", "text": map[string]string{"en": "Which route?"}}}),
 		set(schema.Engagement, eng, "team", team), set(schema.Engagement, eng, "title", "Market day "+team),
 		set(schema.Engagement, eng, "venue_type", "market"), add(schema.Engagement, eng, "languages", "en"),
 		set(schema.Participant, part, "engagement", eng), set(schema.Participant, part, "preferred_locale", "cy"),
@@ -281,6 +283,9 @@ func TestPages(t *testing.T) {
 		{name: "PromptSetCSV", who: "north", method: "POST", path: "/console/prompt-sets", form: url.Values{"name": {"Bus survey"}, "team": {"north"}, "sheet": {"type,name,label::en,label::cy\ntext,route,Which route?,\nselect_one,often,How often?,Pa mor aml?\nchoice,daily,Daily,Bob dydd\n"}}, status: 303, location: "/console/prompt-sets/"},
 		{name: "PromptSetBadSheet", who: "north", method: "POST", path: "/console/prompt-sets", form: url.Values{"name": {"Bad"}, "team": {"north"}, "sheet": {"name,label\nx,y\n"}}, status: 422, contains: []string{"type column"}},
 		{name: "PromptSetChoiceOrphan", who: "north", method: "POST", path: "/console/prompt-sets", form: url.Values{"name": {"Bad"}, "team": {"north"}, "sheet": {"type,name,label::en\nchoice,a,A\n"}}, status: 422, contains: []string{"must come under"}},
+		{name: "PromptSetNewVersion", who: "north", method: "POST", path: "/console/prompt-sets/{promptset.north}", form: url.Values{"name": {"Bus survey"}, "sheet": {"type,name,label::en,label::cy\ntext,route,Which route?,Pa lwybr?\n"}}, status: 303},
+		{name: "PromptSetVersion2", who: "north", method: "GET", path: "/console/prompt-sets/{promptset.north}", status: 200, contains: []string{"Version 2", "Pa lwybr?"}, absent: []string{"Missing translations"}},
+		{name: "PromptSetOtherTeam404", who: "south", method: "GET", path: "/console/prompt-sets/{promptset.north}", status: 404},
 		{name: "PromptSets", who: "north", method: "GET", path: "/console/prompt-sets", status: 200, contains: []string{"Bus survey"}},
 		{name: "Devices", who: "north", method: "GET", path: "/console/devices", status: 200, contains: []string{"Make an enrolment code"}},
 		{name: "DeviceCode", who: "north", method: "POST", path: "/console/devices/codes", form: url.Values{"team": {"north"}, "label": {"Tablet 1"}}, status: 200, contains: []string{`id="enrolment-code"`, "<svg", "fieldnotes:enrol?code="}},

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/fieldnotes/fieldnotes/schema"
 	"github.com/fieldnotes/fieldnotes/server/console/form"
+	"github.com/fieldnotes/fieldnotes/syncengine"
 	"github.com/labstack/echo/v4"
 )
 
@@ -25,7 +27,18 @@ func (h *Console) promptSetUpdate(c echo.Context) error {
 		return h.promptSetForm(c, promptSetFormData{ID: ps.ID, Set: &ps, Form: f}, errs, http.StatusUnprocessableEntity)
 	}
 	version := ps.Version + 1
-	if err := h.write(ctx, w, ps.Team, promptSetChanges(ps.ID, ps.Team, f.Name, version, f.Prompts)); err != nil {
+	ch := promptSetChanges(ps.ID, ps.Team, f.Name, version, f.Prompts)
+	// Engagements using the set name the version they now use, in the same batch.
+	engs, err := h.scan(ctx, w, schema.Engagement)
+	if err != nil {
+		return h.internal(c, err)
+	}
+	for _, e := range engs {
+		if e.Team == ps.Team && fields(e.Fields).str("prompt_set") == ps.ID {
+			ch = append(ch, syncengine.Change{Collection: schema.Engagement, Record: e.ID, Kind: schema.KindSet, Field: "prompt_set_version", Value: version})
+		}
+	}
+	if err := h.write(ctx, w, ps.Team, ch); err != nil {
 		return h.internal(c, err)
 	}
 	h.audit(c, "prompt_set_version", ps.Team, "prompt_set/"+ps.ID, fmt.Sprintf("version=%d", version))
