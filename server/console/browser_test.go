@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -137,6 +140,9 @@ type browser struct {
 	ctx  context.Context
 	base string
 	axe  string
+
+	mu       sync.Mutex
+	jsErrors []string // script exceptions and console errors (CSP refusals among them)
 }
 
 func newBrowser(t *testing.T, base string) *browser {
@@ -163,8 +169,42 @@ func newBrowser(t *testing.T, base string) *browser {
 	ctx, cancelC := context.WithTimeout(ctx, 6*time.Minute)
 	t.Cleanup(func() { cancelC(); cancelB(); cancelA() })
 	b := &browser{t: t, ctx: ctx, base: base, axe: string(axe)}
+	// Every script exception and console error is kept: a CSP refusal or a broken
+	// module would show there, not in the page.
+	if err := chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			msg = "exception: " + e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				msg += " " + e.ExceptionDetails.Exception.Description
+			}
+		case *cdplog.EventEntryAdded:
+			if e.Entry.Level == cdplog.EntryLevelError && e.Entry.Source != cdplog.EntrySourceNetwork {
+				msg = string(e.Entry.Source) + ": " + e.Entry.Text + " " + e.Entry.URL
+			}
+		}
+		if msg != "" {
+			b.mu.Lock()
+			b.jsErrors = append(b.jsErrors, msg)
+			b.mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, cdplog.Enable, cdp.Empty{})
+		return err
+	}))
 	b.size(1280, 900)
 	return b
+}
+
+// scriptErrors returns the script exceptions and console errors seen so far.
+func (b *browser) scriptErrors() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.jsErrors...)
 }
 
 func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {

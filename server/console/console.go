@@ -18,6 +18,7 @@ import (
 	"context"
 	"embed"
 	"io/fs"
+	"regexp"
 	"time"
 
 	"github.com/fieldnotes/fieldnotes/server/auth"
@@ -56,6 +57,7 @@ type Console struct {
 	Deps
 	pages  *templates
 	static fs.FS
+	nhsCSS []byte // the vendored NHS.UK CSS without its remote font faces
 }
 
 // New builds the console.
@@ -83,8 +85,21 @@ func New(d Deps) (*Console, error) {
 		return nil, err
 	}
 	st, _ := fs.Sub(staticFiles, "static")
-	return &Console{Deps: d, pages: t, static: st}, nil
+	css, err := fs.ReadFile(st, nhsCSSPath)
+	if err != nil {
+		return nil, err
+	}
+	return &Console{Deps: d, pages: t, static: st, nhsCSS: remoteFonts.ReplaceAll(css, nil)}, nil
 }
+
+// nhsCSSPath is the vendored NHS.UK frontend stylesheet, under static/.
+const nhsCSSPath = "nhsuk/nhsuk-frontend.min.css"
+
+// remoteFonts matches the vendored CSS's @font-face rules for Frutiger, which load from
+// assets.nhs.uk (the font is licensed to NHS sites). The console serves the stylesheet
+// without them: its CSP allows fonts from itself only, a laptop in the field may be
+// offline, and the stylesheet already falls back to Arial. The file on disk is unchanged.
+var remoteFonts = regexp.MustCompile(`@font-face\{[^}]*https://assets\.nhs\.uk/[^}]*\}`)
 
 // Mount registers the console's routes on e (under /console/, and / redirecting there).
 func (h *Console) Mount(e *echo.Echo) { h.routes(e) }

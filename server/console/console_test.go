@@ -380,6 +380,25 @@ func TestSecurityHeadersAndCookies(t *testing.T) {
 	}
 }
 
+// The vendored NHS.UK stylesheet is served without the font faces that would load from
+// assets.nhs.uk; the rest of it is served as it is.
+func TestNHSStylesheetHasNoRemoteFonts(t *testing.T) {
+	e := newEnv(t)
+	st, body, h := e.client("").do("GET", "/console/static/nhsuk/nhsuk-frontend.min.css", nil)
+	if st != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/css") {
+		t.Fatalf("status %d, %s", st, h.Get("Content-Type"))
+	}
+	if strings.Contains(body, "assets.nhs.uk") || !strings.Contains(body, ".nhsuk-button") {
+		t.Fatalf("stylesheet still loads remote fonts, or lost its rules")
+	}
+	if st, _, _ := e.client("").do("GET", "/console/static/console.js", nil); st != 200 {
+		t.Fatalf("console.js: %d", st)
+	}
+	if st, _, _ := e.client("").do("GET", "/console/static/../console.go", nil); st == 200 {
+		t.Fatal("served a file outside static/")
+	}
+}
+
 func TestSignOutEndsSession(t *testing.T) {
 	e := newEnv(t)
 	c := e.client("").signIn("north")

@@ -297,6 +297,11 @@ func TestJourney(t *testing.T) {
 	crawl("Crawl768x1024", 768, 1024, "en", atLeast)
 	crawl("CrawlArabic", 1280, 900, "ar", atLeast)
 
+	// No page threw or was refused anything by its Content-Security-Policy.
+	if errs := b.scriptErrors(); len(errs) > 0 {
+		t.Errorf("script errors and console errors:\n%s", strings.Join(errs, "\n"))
+	}
+
 	// An admin's pages: users and teams, at both sizes and in Arabic.
 	b.size(1280, 900)
 	b.open("/console/language?lang=en&next=/console/")

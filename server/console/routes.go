@@ -85,6 +85,9 @@ func (h *Console) static_(c echo.Context) error {
 	if !fs.ValidPath(name) || name == "." {
 		return h.notFound(c)
 	}
+	if name == nhsCSSPath {
+		return c.Blob(http.StatusOK, "text/css; charset=utf-8", h.nhsCSS)
+	}
 	if _, err := fs.Stat(h.static, name); err != nil {
 		return h.notFound(c)
 	}
