@@ -64,6 +64,9 @@ func (h *Console) checkEngagementForm(c echo.Context, f *form.Engagement) (int64
 	ids := make([]string, 0, len(sets))
 	var version int64
 	for _, s := range sets {
+		if s.Team != "" && s.Team != f.Team {
+			continue // tablets of the engagement's team could not pull another team's set
+		}
 		ids = append(ids, s.ID)
 		if s.ID == f.PromptSet {
 			version = s.Version

@@ -21,8 +21,8 @@ type engagementFormData struct {
 }
 
 type promptSetChoice struct {
-	ID, Name string
-	Version  int64
+	ID, Name, Team string // Team "" for the built-in set, usable by every team
+	Version        int64
 }
 
 // promptSetChoices lists the built-in set and the person's prompt sets.
@@ -37,7 +37,7 @@ func (h *Console) promptSetChoices(ctx context.Context, w *who) ([]promptSetChoi
 	}
 	for _, r := range recs {
 		f := fields(r.Fields)
-		out = append(out, promptSetChoice{ID: r.ID, Name: f.str("name"), Version: f.num("version")})
+		out = append(out, promptSetChoice{ID: r.ID, Name: f.str("name"), Team: r.Team, Version: f.num("version")})
 	}
 	return out, nil
 }
