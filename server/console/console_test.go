@@ -451,3 +451,55 @@ func TestAuditIsAppendOnly(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+func TestDecisionStageAndNotes(t *testing.T) {
+	e := newEnv(t)
+	c := e.client("").signIn("north")
+	st, body, h := c.do("POST", "/console/decisions", url.Values{"csrf": {c.csrf}, "title": {"Bus stop moved"}, "outcome": {"changed"},
+		"conversation": {e.ids["conversation.north"]}, "summary.cy": {"Symudwyd yr arhosfan"}, "themes": {"buses"}})
+	if st != 303 || !strings.HasPrefix(h.Get("Location"), "/console/decisions/") {
+		t.Fatalf("create: %d %q\n%s", st, h.Get("Location"), body)
+	}
+	page := strings.SplitN(h.Get("Location"), "?", 2)[0]
+	if st, _, _ := c.do("POST", page, url.Values{"csrf": {c.csrf}, "outcome": {"changed"}, "stage": {"sideways"}}); st != 422 {
+		t.Fatalf("bad stage: %d", st)
+	}
+	if st, _, _ := c.do("POST", page, url.Values{"csrf": {c.csrf}, "outcome": {"not_changed"}}); st != 422 {
+		t.Fatalf("not_changed without a reason: %d", st)
+	}
+	if st, _, _ := c.do("POST", page, url.Values{"csrf": {c.csrf}, "outcome": {"changed"}, "stage": {"under_way"}}); st != 303 {
+		t.Fatalf("stage: %d", st)
+	}
+	if st, _, _ := c.do("POST", page+"/progress", url.Values{"csrf": {c.csrf}, "date": {"2026-11-30"}, "text": {"Stop sign ordered"}}); st != 303 {
+		t.Fatalf("progress note: %d", st)
+	}
+	if st, _, _ := c.do("POST", page+"/progress", url.Values{"csrf": {c.csrf}, "date": {"soon"}, "text": {"x"}}); st != 422 {
+		t.Fatalf("progress note with a bad date: %d", st)
+	}
+	st, body, _ = c.do("GET", page, nil)
+	for _, want := range []string{"Under way", "2026-11-30", "Stop sign ordered", "Symudwyd yr arhosfan", `id="preview-cy"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("decision page lacks %q", want)
+		}
+	}
+	// Another team's coordinator can't see or change it.
+	s := e.client("").signIn("south")
+	if st, _, _ := s.do("GET", page, nil); st != 404 {
+		t.Errorf("south sees north's decision: %d", st)
+	}
+	if st, _, _ := s.do("POST", page+"/feedback", url.Values{"csrf": {s.csrf}}); st != 404 {
+		t.Errorf("south queues feedback for north's decision: %d", st)
+	}
+	// Queue feedback: the Welsh participant agreed to contact and gave an email.
+	if st, _, _ := c.do("POST", page+"/feedback", url.Values{"csrf": {c.csrf}}); st != 303 {
+		t.Fatalf("queue: %d", st)
+	}
+	st, body, _ = c.do("GET", "/console/feedback", nil)
+	if st != 200 || !strings.Contains(body, "Bus stop moved") || strings.Contains(body, "secret-north@example.net") {
+		t.Errorf("feedback list: %d (contact details must stay out of the page)", st)
+	}
+	st, body, h = c.do("GET", "/console/feedback.csv", nil)
+	if st != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") || !strings.Contains(body, "secret-north@example.net") {
+		t.Errorf("mail merge: %d %s", st, h.Get("Content-Type"))
+	}
+}

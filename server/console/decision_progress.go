@@ -10,7 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// decisionProgress appends a dated progress entry (an append log field, `progress`).
+// decisionProgress appends a dated progress entry (an append log field, progress_notes;
+// `progress` itself is the stage, planned | under_way | done, set on the decision form).
 func (h *Console) decisionProgress(c echo.Context) error {
 	d, _, err := h.loadDecision(c)
 	if errors.Is(err, errGone) {
@@ -22,7 +23,7 @@ func (h *Console) decisionProgress(c echo.Context) error {
 	if errs := f.Validate(); len(errs) > 0 {
 		return h.decisionPage(c, errs, http.StatusUnprocessableEntity)
 	}
-	ch := []syncengine.Change{{Collection: schema.Decision, Record: d.ID, Kind: schema.KindAppend, Field: "progress",
+	ch := []syncengine.Change{{Collection: schema.Decision, Record: d.ID, Kind: schema.KindAppend, Field: "progress_notes",
 		Value: progressEntry{At: f.At, Text: f.Text}}}
 	if err := h.write(c.Request().Context(), current(c), d.Team, ch); err != nil {
 		return h.internal(c, err)

@@ -36,6 +36,8 @@ type summaryRow struct {
 
 type decisionData struct {
 	D         feedback.Decision
+	Stage     string // progress: planned, under_way or done ("" if never set)
+	Stages    []string
 	Progress  []progressEntry
 	Groups    []languageGroup
 	Summaries []summaryRow
@@ -49,25 +51,30 @@ type decisionData struct {
 func (h *Console) decisionShow(c echo.Context) error { return h.decisionPage(c, nil, http.StatusOK) }
 
 func (h *Console) loadDecision(c echo.Context) (feedback.Decision, []progressEntry, error) {
+	d, pr, _, err := h.loadDecisionStage(c)
+	return d, pr, err
+}
+
+func (h *Console) loadDecisionStage(c echo.Context) (feedback.Decision, []progressEntry, string, error) {
 	r, err := h.record(c.Request().Context(), current(c), schema.Decision, c.Param("id"))
 	if err != nil {
-		return feedback.Decision{}, nil, err
+		return feedback.Decision{}, nil, "", err
 	}
 	var pr []progressEntry
-	json.Unmarshal(r.Fields["progress"], &pr)
-	return feedback.DecisionOf(r), pr, nil
+	json.Unmarshal(r.Fields["progress_notes"], &pr)
+	return feedback.DecisionOf(r), pr, fields(r.Fields).str("progress"), nil
 }
 
 func (h *Console) decisionPage(c echo.Context, errs form.Errors, status int) error {
 	ctx := c.Request().Context()
 	w := current(c)
-	d, pr, err := h.loadDecision(c)
+	d, pr, stage, err := h.loadDecisionStage(c)
 	if errors.Is(err, errGone) {
 		return h.notFound(c)
 	} else if err != nil {
 		return h.internal(c, err)
 	}
-	data := decisionData{D: d, Progress: pr, Outcomes: schema.Outcomes, Languages: supportedLanguages(), Feedback: map[string]int{}}
+	data := decisionData{D: d, Progress: pr, Stage: stage, Stages: schema.DecisionProgress, Outcomes: schema.Outcomes, Languages: supportedLanguages(), Feedback: map[string]int{}}
 	if data.Groups, err = h.languageGroups(c, d); err != nil {
 		return h.internal(c, err)
 	}

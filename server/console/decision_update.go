@@ -13,7 +13,7 @@ import (
 
 // decisionUpdate records a new outcome, reason or summaries (LWW fields, the person's ops).
 func (h *Console) decisionUpdate(c echo.Context) error {
-	d, _, err := h.loadDecision(c)
+	d, _, stage, err := h.loadDecisionStage(c)
 	if errors.Is(err, errGone) {
 		return h.notFound(c)
 	} else if err != nil {
@@ -26,6 +26,9 @@ func (h *Console) decisionUpdate(c echo.Context) error {
 	}
 	if f.Outcome == "not_changed" && f.Reason == "" {
 		errs = append(errs, form.Error{Field: "reason", Message: "console.decision.reason_required"})
+	}
+	if f.Stage != "" && !slices.Contains(schema.DecisionProgress, f.Stage) {
+		errs = append(errs, form.Error{Field: "stage", Message: "console.form.invalid_choice"})
 	}
 	if len(f.Reason) > 4000 {
 		errs = append(errs, form.Error{Field: "reason", Message: "console.form.too_long"})
@@ -45,6 +48,9 @@ func (h *Console) decisionUpdate(c echo.Context) error {
 	var ch []syncengine.Change
 	if f.Outcome != d.Outcome {
 		ch = append(ch, set("outcome", f.Outcome))
+	}
+	if f.Stage != "" && f.Stage != stage {
+		ch = append(ch, set("progress", f.Stage))
 	}
 	if f.Reason != d.Reason {
 		ch = append(ch, set("reason", f.Reason))

@@ -73,12 +73,13 @@ func (f *Progress) Validate() Errors {
 // DecisionUpdate changes a decision's outcome, reason and summaries.
 type DecisionUpdate struct {
 	Outcome, Reason string
+	Stage           string // the decision's progress: planned, under_way or done ("": unchanged)
 	Summary         map[string]string
 }
 
 // ParseDecisionUpdate reads the form.
 func ParseDecisionUpdate(v url.Values, languages []string) DecisionUpdate {
-	f := DecisionUpdate{Outcome: v.Get("outcome"), Reason: strings.TrimSpace(v.Get("reason")), Summary: map[string]string{}}
+	f := DecisionUpdate{Stage: v.Get("stage"), Outcome: v.Get("outcome"), Reason: strings.TrimSpace(v.Get("reason")), Summary: map[string]string{}}
 	for _, l := range languages {
 		if s := strings.TrimSpace(v.Get("summary." + l)); s != "" {
 			f.Summary[l] = s
