@@ -20,6 +20,10 @@ type templates struct{ byName map[string]*template.Template }
 var funcs = template.FuncMap{
 	"date":     fmtDate,
 	"datetime": fmtDateTime,
+	// when and day mark a time up as left to right, so that it reads the same inside
+	// right-to-left text (Arabic, Urdu pages).
+	"when": func(ms int64) template.HTML { return timeHTML(ms, fmtDateTime(ms)) },
+	"day":  func(ms int64) template.HTML { return timeHTML(ms, fmtDate(ms)) },
 	"inputDate": func(ms int64) string {
 		if ms <= 0 {
 			return ""
@@ -57,6 +61,14 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+func timeHTML(ms int64, text string) template.HTML {
+	if ms <= 0 {
+		return template.HTML(template.HTMLEscapeString(text))
+	}
+	iso := time.UnixMilli(ms).UTC().Format(time.RFC3339)
+	return template.HTML(`<time dir="ltr" datetime="` + iso + `">` + template.HTMLEscapeString(text) + `</time>`)
 }
 
 func fmtDate(ms int64) string {
