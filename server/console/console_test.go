@@ -117,6 +117,7 @@ func (e *env) seed(team string) {
 		set(schema.Conversation, conv, "engagement", eng), set(schema.Conversation, conv, "participant", part),
 		set(schema.Conversation, conv, "consent", cons), set(schema.Conversation, conv, "started_at", now),
 		add(schema.Conversation, conv, "locales", "cy"), add(schema.Conversation, conv, "themes", "buses"),
+		set(schema.Conversation, conv, "answer.hear_back_preference", map[string]any{"choice": "community_venue", "prompt_locale": "cy", "answer_locale": "cy"}),
 		set(schema.Conversation, conv, "answer.what_works", map[string]any{"text": "Y bws " + team, "prompt_locale": "cy", "answer_locale": "cy", "translation_en": "The bus"}),
 	}
 	if _, _, err := e.st.WriteAs(context.Background(), "seed-"+team, ch, syncengine.ApplyOptions{Hub: true, Team: team}); err != nil {
@@ -265,7 +266,7 @@ func TestPages(t *testing.T) {
 		{name: "EngagementWithOwnPromptSet", who: "admin", method: "POST", path: "/console/engagements", form: url.Values{"title": {"Own"}, "team": {"north"}, "languages": {"en"}, "prompt_set": {"{promptset.north}"}}, status: 303},
 		{name: "EngagementCreate", who: "north", method: "POST", path: "/console/engagements", form: url.Values{"title": {"Library morning"}, "team": {"north"}, "venue_type": {"library"}, "languages": {"en", "cy"}, "prompt_set": {"community_conversation"}, "published": {"true"}}, status: 303, location: "/console/engagements?done=saved"},
 		{name: "Conversations", who: "north", method: "GET", path: "/console/conversations", status: 200, contains: []string{"{conversation.north}"[:0] + "1 conversation", "buses"}, absent: []string{"Market day south"}},
-		{name: "ConversationDetail", who: "north", method: "GET", path: "/console/conversations/{conversation.north}", status: 200, contains: []string{"Y bws north", "The bus", "Consent id", "What works well for you"}, absent: []string{"secret-north@example.net"}},
+		{name: "ConversationDetail", who: "north", method: "GET", path: "/console/conversations/{conversation.north}", status: 200, contains: []string{"Y bws north", "The bus", "Consent id", "What works well for you", "How would you like to hear from us?", "In person, at a community place like this one"}, absent: []string{"secret-north@example.net"}},
 		{name: "ConversationOtherTeam404", who: "north", method: "GET", path: "/console/conversations/{conversation.south}", status: 404, absent: []string{"Y bws south"}},
 		{name: "ReviewNeedsComment", who: "north", method: "POST", path: "/console/conversations/{conversation.north}/review", form: url.Values{"review_state": {"has_issues"}}, status: 422, contains: []string{"Write a comment"}},
 		{name: "ReviewBadState", who: "north", method: "POST", path: "/console/conversations/{conversation.north}/review", form: url.Values{"review_state": {"lovely"}}, status: 422},

@@ -96,9 +96,10 @@ func (h *Console) conversationPage(c echo.Context, fr form.Review, errs form.Err
 		d.Review = ReviewReceived
 	}
 	questions := func(string) string { return "" }
+	choices := func(_, c string) string { return c }
 	if e, err := h.record(ctx, current(c), schema.Engagement, d.Engagement); err == nil {
 		d.EngagementTitle = fields(e.Fields).str("title")
-		questions = h.questions(c, fields(e.Fields).str("prompt_set"))
+		questions, choices = h.questions(c, fields(e.Fields).str("prompt_set"))
 	}
 	for k, raw := range r.Fields {
 		p, ok := strings.CutPrefix(k, schema.AnswerPrefix)
@@ -116,12 +117,12 @@ func (h *Console) conversationPage(c echo.Context, fr form.Review, errs form.Err
 		row := answerRow{Prompt: p, Question: questions(p), Text: a.Text, PromptLocale: a.PromptLocale, AnswerLocale: a.AnswerLocale, TranslationEN: a.TranslationEN}
 		switch ch := a.Choice.(type) {
 		case string:
-			row.Choice = ch
+			row.Choice = choices(p, ch)
 		case []any:
 			var parts []string
 			for _, x := range ch {
 				if s, ok := x.(string); ok {
-					parts = append(parts, s)
+					parts = append(parts, choices(p, s))
 				}
 			}
 			row.Choice = strings.Join(parts, ", ")
@@ -189,37 +190,59 @@ func (h *Console) history(c echo.Context, r syncengine.Record) ([]historyRow, er
 	return out, nil
 }
 
-// questions gives each prompt's question in the coordinator's language (else English),
-// from the engagement's prompt set: a built-in set's messages or a prompt_set record.
-func (h *Console) questions(c echo.Context, set string) func(prompt string) string {
+// questions gives each prompt's question, and choices each choice's label, in the
+// coordinator's language (else English, else the id), from the engagement's prompt set: a
+// built-in set's messages or a prompt_set record.
+func (h *Console) questions(c echo.Context, set string) (func(prompt string) string, func(prompt, choice string) string) {
 	l := lang(c)
 	if set == "" {
 		set = locales.CommunityConversation
 	}
 	if _, ok := locales.BuiltinPromptSet(set); ok {
 		return func(p string) string {
-			text, _ := locales.Localize(l, locales.PromptMessageID(set, p), nil)
-			if text == locales.PromptMessageID(set, p) {
+				id := locales.PromptMessageID(set, p)
+				if text, _ := locales.Localize(l, id, nil); text != id {
+					return text
+				}
 				return ""
+			}, func(p, ch string) string {
+				id := locales.ChoiceMessageID(set, p, ch)
+				if text, _ := locales.Localize(l, id, nil); text != id {
+					return text
+				}
+				return ch
 			}
-			return text
-		}
-	}
-	r, err := h.record(c.Request().Context(), current(c), schema.PromptSet, set)
-	if err != nil {
-		return func(string) string { return "" }
 	}
 	var prompts []form.Prompt
-	json.Unmarshal(r.Fields["prompts"], &prompts)
-	return func(p string) string {
-		for _, x := range prompts {
-			if x.ID == p {
-				if t := x.Text[l]; t != "" {
-					return t
-				}
-				return x.Text["en"]
+	if r, err := h.record(c.Request().Context(), current(c), schema.PromptSet, set); err == nil {
+		json.Unmarshal(r.Fields["prompts"], &prompts)
+	}
+	pick := func(m map[string]string, def string) string {
+		if t := m[l]; t != "" {
+			return t
+		}
+		if t := m["en"]; t != "" {
+			return t
+		}
+		return def
+	}
+	find := func(p string) *form.Prompt {
+		for i := range prompts {
+			if prompts[i].ID == p {
+				return &prompts[i]
 			}
 		}
-		return ""
+		return nil
 	}
+	return func(p string) string {
+			if x := find(p); x != nil {
+				return pick(x.Text, "")
+			}
+			return ""
+		}, func(p, ch string) string {
+			if x := find(p); x != nil {
+				return pick(x.ChoiceText[ch], ch)
+			}
+			return ch
+		}
 }
