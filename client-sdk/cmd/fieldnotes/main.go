@@ -117,6 +117,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	group := fs.Int("group", 0, "group size, for a group conversation (interview)")
 	reason := fs.String("reason", "", "why the consent is withdrawn (withdraw)")
 	yes := fs.Bool("yes", false, "don't ask for confirmation (withdraw)")
+	addr := fs.String("addr", "127.0.0.1:0", "loopback address the field app listens on (app)")
+	syncEvery := fs.Duration("sync-every", 30*time.Second, "how often the field app syncs while the server is reachable; 0 = never (app)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -136,6 +138,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return c.fail(err)
 		}
 		c.println(c.t("cli.enrolled", map[string]any{"Label": id.Label, "Team": id.Team}))
+	case "app":
+		return c.app(ctx, dev, *addr, *syncEvery)
 	case "interview":
 		return c.interview(ctx, dev, *engagement, *venue, *venueType, *group)
 	case "list":
