@@ -51,9 +51,9 @@ type langOption struct {
 
 // langBar is the language control every page shows: where it sends the choice, and how.
 type langBar struct {
-	Action string
-	Method string            // get or post
-	Hidden map[string]string // extra fields (post adds csrf itself)
+	Action  string
+	Method  string            // get or post
+	Hidden  map[string]string // extra fields (post adds csrf itself)
 	Options []langOption
 }
 
