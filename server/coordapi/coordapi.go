@@ -361,6 +361,13 @@ func (h *Handlers) export(c echo.Context) error {
 		return fail(err)
 	}
 	req := export.Request{Who: api.Caller(c).Subject, Teams: teams, Collection: c.Param("collection"), Format: format}
+	switch c.QueryParam("include_rejected") {
+	case "", "false", "0":
+	case "true", "1":
+		req.IncludeRejected = true
+	default:
+		return fail(&reports.Error{Code: reports.CodeInvalidQuery, Param: "include_rejected", Message: "include_rejected must be true or false", Details: map[string]any{"field": "include_rejected"}})
+	}
 	if err := req.Validate(); err != nil {
 		return fail(err)
 	}
