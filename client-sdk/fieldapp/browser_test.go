@@ -632,9 +632,45 @@ func TestJourney(t *testing.T) {
 	if k.str("statement_locale") != "ar" || k.str("method") != "interpreter" {
 		t.Errorf("consent 2 on the server: %s", k.Fields)
 	}
-	if r2.str("ended_at") == "" && len(r2.Fields["ended_at"]) == 0 {
+	if len(r2.Fields["ended_at"]) == 0 {
 		t.Error("conversation 2 did not end on the server")
 	}
+
+	// The coordinator reviews conversation 1 (has issues, with a comment); at the next
+	// sync the tablet shows it in the day's conversations.
+	var me struct {
+		NodeID string `json:"node_id"`
+	}
+	c.get(t, "/v1/auth/me", &me)
+	now := time.Now().UnixMilli()
+	ops := []map[string]any{
+		{"node": me.NodeID, "counter": now, "ts": now, "tc": 0, "collection": "conversation", "record": conv1, "kind": "set", "field": "review_state", "value": "has_issues"},
+		{"node": me.NodeID, "counter": now + 1, "ts": now, "tc": 1, "collection": "conversation", "record": conv1, "kind": "set", "field": "review_comment", "value": "Please add the venue to the note"},
+	}
+	body, _ = json.Marshal(map[string]any{"ops": ops})
+	req, _ := http.NewRequest("POST", hub.URL+"/v1/sync/push?team="+demo.Team, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushed, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(pushed), `"accepted":2`) {
+		t.Fatalf("coordinator review push: %d %s", res.StatusCode, pushed)
+	}
+	b.syncNow(app.URL)
+	b.open(app.URL + "conversations")
+	b.language("en")
+	card := eval[string](b, fmt.Sprintf(`document.querySelector('[data-conversation=%q]').innerText`, conv1))
+	if !strings.Contains(card, msg("en", "review.state.has_issues")) || !strings.Contains(card, "Please add the venue to the note") {
+		t.Errorf("the review does not show on the tablet:\n%s", card)
+	}
+	if card2 := eval[string](b, fmt.Sprintf(`document.querySelector('[data-conversation=%q]').innerText`, conv2)); !strings.Contains(card2, msg("en", "review.state.received")) {
+		t.Errorf("conversation 2 is not shown as received:\n%s", card2)
+	}
+	b.checkScreen("conversations reviewed", "en")
 	app.stop(t, syscall.SIGINT)
 	hub.stop(t, syscall.SIGTERM)
 }

@@ -75,7 +75,17 @@ func (a *App) conversationList(w http.ResponseWriter, r *http.Request) {
 	a.render(w, http.StatusOK, "conversations", p)
 }
 
-// reviewOf is the coordinators' review of a conversation: received until they say more.
+// reviewOf is the coordinators' review of a conversation (received until they say more)
+// and their comment, shown for has_issues (what to put right) and rejected.
 func reviewOf(c sdk.Conversation) (state, comment string) {
-	return "received", ""
+	state = c.ReviewState
+	switch state {
+	case "has_issues", "approved", "rejected":
+	default:
+		state = "received"
+	}
+	if state == "has_issues" || state == "rejected" {
+		comment = c.ReviewComment
+	}
+	return state, comment
 }
