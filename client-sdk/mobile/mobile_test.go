@@ -5,6 +5,8 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -205,5 +207,46 @@ func TestCaptureFlow(t *testing.T) {
 	}
 	if _, err := m.Sync(); ErrorCode(err) != "not_enrolled" {
 		t.Fatalf("sync without server: %v", err)
+	}
+}
+
+// TestApp starts the field app through the facade, fetches its first page over loopback
+// and stops it: the URL it returns is what the WebView shell opens.
+func TestApp(t *testing.T) {
+	m, err := Open(t.TempDir(), "cy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.StartApp("0.0.0.0:0", -1); err == nil {
+		t.Fatal("the field app listened on a non-loopback address")
+	}
+	u, err := m.StartApp("", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(u, "http://127.0.0.1:") || m.AppURL() != u {
+		t.Fatalf("url %q, AppURL %q", u, m.AppURL())
+	}
+	if again, _ := m.StartApp("", -1); again != u {
+		t.Fatalf("second StartApp gave %q, want %q", again, u)
+	}
+	res, err := http.Get(u + "enrol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), "<form") {
+		t.Fatalf("GET enrol: %d", res.StatusCode)
+	}
+	if err := m.StopApp(); err != nil {
+		t.Fatal(err)
+	}
+	if m.AppURL() != "" {
+		t.Fatal("AppURL after StopApp")
+	}
+	if _, err := http.Get(u + "enrol"); err == nil {
+		t.Fatal("the app still answers after StopApp")
 	}
 }
