@@ -1,0 +1,97 @@
+package fieldapp_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"fmt"
+
+	"github.com/chromedp/chromedp"
+	sdk "github.com/fieldnotes/fieldnotes/client-sdk"
+	"github.com/fieldnotes/fieldnotes/client-sdk/fieldapp"
+)
+
+// TestLayouts shows every kind of screen at 1280×800 and at 768×1024 with the text at 200%
+// (root font 32px instead of 16px): nothing scrolls sideways,
+// targets stay at least 44px, axe finds nothing, and the language control and the
+// primary button are still there.
+func TestLayouts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser: not in -short")
+	}
+	b := newBrowser(t)
+	dev, err := sdk.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	ctx := context.Background()
+	if err := dev.SetLocalIdentity(ctx, "0193a4c2-0000-7000-8000-00000000f00d", "team-a"); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := dev.StartEngagement(ctx, sdk.EngagementInput{Title: "Gurdwara open day", VenueType: "place_of_worship", VenueName: "Gurdwara Sahib", Languages: []string{"pa", "ur", "en"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := dev.RecordConsent(ctx, sdk.ConsentInput{Engagement: eng, StatementLocale: "ur", Method: "verbal",
+		Scopes: []string{"record_views", "equality_monitoring", "contact_for_feedback"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := dev.StartConversation(ctx, sdk.ConversationInput{Consent: ref.ID, Locales: []string{"ur"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := fieldapp.New(dev, fieldapp.Options{AutoSync: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	app.AllowHost(u.Host)
+	screens := map[string]string{
+		"engagements": "/engagements", "consent": "/engagements/" + eng + "/consent?lang=pa",
+		"prompt choice": "/conversations/" + conv + "/prompts/1", "prompt text": "/conversations/" + conv + "/prompts/2",
+		"equality": "/conversations/" + conv + "/equality", "contact": "/conversations/" + conv + "/contact",
+		"notes": "/conversations/" + conv + "/notes", "receipt": "/consents/" + ref.ID + "/receipt",
+		"sync": "/sync", "conversations": "/conversations", "enrol": "/enrol",
+	}
+	langOf := map[string]string{"consent": "pa", "prompt choice": "ur", "prompt text": "ur", "equality": "ur",
+		"contact": "ur", "notes": "ur", "receipt": "ur"}
+	for _, size := range []struct {
+		name          string
+		width, height int64
+		font          int64
+	}{{"1280x800", 1280, 800, 16}, {"768x1024 text 200%", 768, 1024, 32}} {
+		b.do(chromedp.EmulateViewport(size.width, size.height))
+		for name, path := range screens {
+			b.open(srv.URL + path)
+			if size.font != 16 {
+				// What a browser's text size setting does to a rem-based page: the root
+				// font grows (set through the CSSOM, which the CSP allows).
+				eval[bool](b, fmt.Sprintf(`document.documentElement.style.fontSize = '%dpx'; true`, size.font))
+			}
+			lang := langOf[name]
+			if lang == "" {
+				lang = "en"
+			}
+			b.checkScreen(name+" "+size.name, lang)
+			if !eval[bool](b, `!!document.getElementById('lang-select') && !!document.querySelector('main .nhsuk-button, main button')`) {
+				t.Errorf("%s at %s: the language control or the main button is missing", name, size.name)
+			}
+			if size.font == 32 {
+				// The text really is twice as big: the root font (what rem means) is 32px.
+				if px := eval[float64](b, `parseFloat(getComputedStyle(document.documentElement).fontSize)`); px != 32 {
+					t.Fatalf("%s: root font size at 200%% text is %.0fpx", name, px)
+				}
+			}
+		}
+	}
+	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
+		t.Fatalf("test server on %s", srv.URL)
+	}
+}
