@@ -146,7 +146,7 @@ func (s *syncRunner) view(r *http.Request, lang string) syncView {
 	v.Running, v.Phase, v.Done, v.Total = s.running, s.prog.Phase, s.prog.Done, s.prog.Total
 	lastErr, ran := s.lastErr, s.ran
 	s.mu.Unlock()
-	st, err := s.app.dev.Status(r.Context())
+	st, err := s.app.dev.SyncSummary(r.Context())
 	if err == nil {
 		v.Pending, v.LastSync = st.Pending, st.LastSync
 	}
