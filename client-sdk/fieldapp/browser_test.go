@@ -558,9 +558,37 @@ func TestJourney(t *testing.T) {
 	b.checkScreen("conversations", "ar")
 	b.open(app.URL + "sync")
 	b.checkScreen("sync", "ar")
-	if strings.Contains(b.text(), "0 ") && !strings.Contains(eval[string](b, `fetch('/sync/status').then(r => r.text())`), `"pending":0`) == false {
-		t.Error("offline: nothing is waiting to be sent")
+	var offline struct {
+		Pending int    `json:"pending"`
+		Text    string `json:"pending_text"`
 	}
+	json.Unmarshal([]byte(eval[string](b, `fetch('/sync/status').then(r => r.text())`)), &offline)
+	if offline.Pending == 0 || !strings.Contains(b.text(), offline.Text) {
+		t.Errorf("offline, the sync screen does not show what is waiting: %+v", offline)
+	}
+	// Conversation 3 is withdrawn on the spot: the person changes their mind.
+	b.open(app.URL + "engagements")
+	b.press(msg("ar", "fieldapp.engagements.start"))
+	b.language("en")
+	b.tick(msg("en", locales.ScopeMessageID("record_views")))
+	b.tick(msg("en", locales.MethodMessageID("written")))
+	b.press("Next")
+	conv3 := strings.Split(b.path(), "/")[2]
+	b.tick(choice("en", "services_used", "dentist"))
+	b.press("Next")
+	b.open(app.URL + "conversations")
+	b.language("en")
+	consent3 := eval[string](b, fmt.Sprintf(`document.querySelector('[data-conversation=%q] a[href$="/withdraw"]').getAttribute('href').split('/')[2]`, conv3))
+	eval[bool](b, fmt.Sprintf(`window.__old = true; document.querySelector('[data-conversation=%q] a[href$="/withdraw"]').click(); true`, conv3))
+	b.ready()
+	b.press(msg("en", "fieldapp.withdraw.confirm"))
+	if card := eval[string](b, fmt.Sprintf(`(document.querySelector('[data-conversation=%q]') || {innerText: 'gone'}).innerText`, conv3)); strings.Contains(card, choice("en", "services_used", "dentist")) {
+		t.Errorf("conversation 3 still shows what was said after withdrawal:\n%s", card)
+	}
+	if !strings.Contains(b.text(), msg("en", "fieldapp.notice.withdrawn")) {
+		t.Error("no notice after the withdrawal")
+	}
+	b.language("ar")
 	b.open(app.URL + "nope")
 	b.checkScreen("error", "ar")
 	b.open(app.URL + "enrol")
@@ -626,6 +654,16 @@ func TestJourney(t *testing.T) {
 	json.Unmarshal(r1.Fields["answer.what_could_be_better"], &a3)
 	if a3.PromptLocale != "ar" || a3.TranslationEN != "Shorter waits at the surgery" {
 		t.Errorf("answer given in Arabic: %+v", a3)
+	}
+	if _, ok := got[conv3]; ok {
+		t.Error("the conversation withdrawn on the tablet is on the server")
+	}
+	var k3 struct {
+		Withdrawn bool `json:"withdrawn"`
+	}
+	c.get(t, "/v1/records/consent/"+consent3, &k3)
+	if !k3.Withdrawn {
+		t.Error("the withdrawal did not reach the server")
 	}
 	var k hubRecord
 	c.get(t, "/v1/records/consent/"+consent2, &k)
