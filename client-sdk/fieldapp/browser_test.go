@@ -248,7 +248,8 @@ window.__label = (name) => {
 };
 window.__button = (name) => {
   for (const el of document.querySelectorAll('button, a[role=button], a')) {
-    if (__t(el.textContent) === name && el.offsetParent !== null) return el;
+    const t = __t(el.textContent);
+    if ((t === name || t.startsWith(name + ' (')) && el.offsetParent !== null) return el;
   }
   throw new Error('no button ' + JSON.stringify(name) + ' on ' + location.pathname);
 };
@@ -464,6 +465,12 @@ func TestJourney(t *testing.T) {
 		t.Fatalf("after switching to Arabic at prompt 3 (%s):\n%s", b.path(), b.text())
 	}
 	b.checkScreen("prompt text", "ar")
+	// The worker still finds the contract's controls by their English names.
+	for _, name := range []string{"Next", "Language"} {
+		if !eval[bool](b, fmt.Sprintf(`[...document.querySelectorAll('button, label')].some(e => e.textContent.includes(%q))`, name)) {
+			t.Errorf("no control named %q on the Arabic page", name)
+		}
+	}
 	b.fill(prompt("ar", "what_could_be_better"), "مواعيد أقصر في العيادة")
 	b.fill(msg("ar", "fieldapp.prompt.translation"), "Shorter waits at the surgery")
 	b.press(msg("ar", "fieldapp.next")) // → prompt 4, barriers

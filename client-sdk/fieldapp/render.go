@@ -88,6 +88,16 @@ func (p *page) TN(id string, n int) string {
 	return s
 }
 
+// Bi is message id in the page's language and, on a page in another language, in English
+// too: the worker finds Next, Finish, Sync now… whatever language the participant reads.
+func (p *page) Bi(id string) template.HTML {
+	own := template.HTMLEscapeString(p.T(id))
+	if p.Lang == "en" {
+		return template.HTML(own)
+	}
+	return template.HTML(own + ` <span class="app-en" lang="en" dir="ltr">(` + template.HTMLEscapeString(tr("en", id, nil)) + `)</span>`)
+}
+
 // In is message id in another language (the participant's, on a page in the worker's).
 func (p *page) In(lang, id string) string { return tr(lang, id, nil) }
 
