@@ -102,6 +102,9 @@ func (a *App) hostAllowed(host string) bool {
 // ServeHTTP serves the app.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.secure(a.mux).ServeHTTP(w, r) }
 
+// ErrNotLoopback is returned by Start for an address that is not on this device.
+var ErrNotLoopback = errors.New("the field app listens on loopback only (127.0.0.1 or [::1])")
+
 // Server is a running field app.
 type Server struct {
 	URL    string
@@ -119,12 +122,12 @@ func Start(dev *sdk.Device, addr string, opts Options) (*Server, error) {
 	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("address %q: %w", addr, err)
+		return nil, fmt.Errorf("address %q: %w", addr, ErrNotLoopback)
 	}
 	if host == "localhost" {
 		addr = net.JoinHostPort("127.0.0.1", addr[len(host)+1:])
 	} else if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("address %q: the field app listens on loopback only (127.0.0.1 or [::1])", addr)
+		return nil, fmt.Errorf("address %q: %w", addr, ErrNotLoopback)
 	}
 	a, err := New(dev, opts)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,6 +17,10 @@ func (c *cli) app(ctx context.Context, dev *sdk.Device, addr string, every time.
 		every = -1
 	}
 	srv, err := fieldapp.Start(dev, addr, fieldapp.Options{AutoSync: every})
+	if errors.Is(err, fieldapp.ErrNotLoopback) {
+		fmt.Fprintln(c.stderr, c.t("fieldapp.cli.not_loopback", map[string]any{"Addr": addr}))
+		return 2
+	}
 	if err != nil {
 		return c.fail(err)
 	}
