@@ -609,6 +609,24 @@ func TestJourney(t *testing.T) {
 	if !strings.Contains(b.text(), msg("en", "fieldapp.conversations.title")) && !strings.Contains(b.text(), msg("ar", "fieldapp.conversations.title")) {
 		t.Fatalf("the restarted app does not show the day's conversations:\n%s", b.text())
 	}
+	// Automatic sync: the server is back, and without a tap or a reload the status panel
+	// (refreshed by the script) comes to say that nothing is waiting.
+	b.language("en")
+	zero, _ := locales.LocalizePlural("en", "cli.status_pending", 0, nil)
+	if eval[string](b, `document.querySelector('[data-sync=pending]').textContent`) == zero {
+		t.Fatal("before the automatic sync, nothing is shown as waiting")
+	}
+	eval[bool](b, `window.__stay = true`)
+	deadline := time.Now().Add(45 * time.Second)
+	for eval[string](b, `document.querySelector('[data-sync=pending]').textContent`) != zero {
+		if time.Now().After(deadline) {
+			t.Fatalf("no automatic sync shown: %q", eval[string](b, `document.querySelector('[data-sync=pending]').textContent`))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if !eval[bool](b, `window.__stay === true`) {
+		t.Fatal("the page reloaded: the panel was not refreshed in place")
+	}
 	b.syncNow(app.URL)
 
 	// Both conversations are on the server with the right languages.

@@ -8,7 +8,10 @@ import (
 	"testing"
 
 	"fmt"
+	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	sdk "github.com/fieldnotes/fieldnotes/client-sdk"
 	"github.com/fieldnotes/fieldnotes/client-sdk/fieldapp"
@@ -93,5 +96,60 @@ func TestLayouts(t *testing.T) {
 	}
 	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
 		t.Fatalf("test server on %s", srv.URL)
+	}
+}
+
+// TestQRScan: where the browser has BarcodeDetector and a camera, "Scan the QR code" reads
+// the console's code and fills the server address and the enrolment code, in both forms
+// (a link, JSON). The camera and the detector are stand-ins injected before the page
+// loads; the page's own script does the rest.
+func TestQRScan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser: not in -short")
+	}
+	b := newBrowser(t)
+	dev, err := sdk.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	app, err := fieldapp.New(dev, fieldapp.Options{AutoSync: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	app.AllowHost(u.Host)
+	stub := `
+window.BarcodeDetector = class { constructor(o) {} async detect(v) { return [{rawValue: sessionStorage.getItem('qr') || ''}] } };
+if (navigator.mediaDevices) navigator.mediaDevices.getUserMedia = async () => {
+  const c = document.createElement('canvas'); c.width = 64; c.height = 64;
+  c.getContext('2d').fillRect(0, 0, 64, 64);
+  return c.captureStream(5);
+};`
+	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: stub})
+		return err
+	}))
+	for _, c := range []struct{ qr, server, code string }{
+		{"https://hub.example.org/enrol?code=ACDE3467", "https://hub.example.org", "ACDE3467"},
+		{`{"server": "http://127.0.0.1:8080", "code": "TUVW4679"}`, "http://127.0.0.1:8080", "TUVW4679"},
+	} {
+		b.open(srv.URL + "/enrol")
+		eval[bool](b, fmt.Sprintf(`sessionStorage.setItem('qr', %q); true`, c.qr))
+		b.open(srv.URL + "/enrol")
+		if eval[bool](b, `document.querySelector('[data-scan]').hidden`) {
+			t.Fatal("the scan button is hidden although the browser can scan")
+		}
+		b.checkScreen("enrol with scan", "en")
+		eval[bool](b, fmt.Sprintf(`__button(%q).click(); true`, msg("en", "fieldapp.enrol.scan")))
+		b.do(chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.getElementById('code').value === %q`, c.code), chromedp.WithPollingTimeout(10*time.Second)))
+		if got := eval[string](b, `document.getElementById('server').value`); got != c.server {
+			t.Errorf("%s: server %q, want %q", c.qr, got, c.server)
+		}
+		if got := eval[string](b, `document.querySelector('[data-scan-status]').textContent`); got != msg("en", "fieldapp.enrol.scanned") {
+			t.Errorf("%s: status %q", c.qr, got)
+		}
 	}
 }
