@@ -139,6 +139,9 @@ func Start(dev *sdk.Device, addr string, opts Options) (*Server, error) {
 	}
 	hostport := ln.Addr().String()
 	a.AllowHost(hostport)
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.To4() != nil {
+		a.AllowHost(fmt.Sprintf("localhost:%d", tcp.Port)) // the same socket, as a person may type it
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{URL: "http://" + hostport + "/", app: a, cancel: cancel, done: make(chan struct{}),
 		srv: &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second,

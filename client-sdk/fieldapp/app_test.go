@@ -2,6 +2,7 @@ package fieldapp
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -420,5 +421,44 @@ func TestEnrolBadInput(t *testing.T) {
 	}
 	if _, err := dev.Identity(); err == nil {
 		t.Fatal("failed enrolment left an identity")
+	}
+}
+
+// TestStartLoopbackOnly: Start listens on loopback only, answers under its own address
+// (and localhost) and refuses another Host; Stop stops it.
+func TestStartLoopbackOnly(t *testing.T) {
+	dev, err := sdk.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	for _, bad := range []string{"0.0.0.0:0", ":0", "192.0.2.7:80", "example.org:80", "no-port"} {
+		if _, err := Start(dev, bad, Options{AutoSync: -1}); !errors.Is(err, ErrNotLoopback) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	srv, err := Start(dev, "localhost:0", Options{AutoSync: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(srv.URL)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for host, want := range map[string]int{u.Host: http.StatusSeeOther, "localhost:" + u.Port(): http.StatusSeeOther, "attacker.example:" + u.Port(): http.StatusMisdirectedRequest} {
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		req.Host = host
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("Host %s: %d, want %d", host, res.StatusCode, want)
+		}
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(srv.URL); err == nil {
+		t.Fatal("still serving after Stop")
 	}
 }
