@@ -18,7 +18,7 @@ import (
 // testApp is the app over a device with a local identity and one engagement, served
 // in-process on httptest (a loopback listener).
 type testApp struct {
-	*testing.T
+	testing.TB
 	dev  *sdk.Device
 	app  *App
 	srv  *httptest.Server
@@ -26,7 +26,7 @@ type testApp struct {
 	host string
 }
 
-func newTestApp(t *testing.T) *testApp {
+func newTestApp(t testing.TB) *testApp {
 	t.Helper()
 	dev, err := sdk.Open(t.TempDir())
 	if err != nil {
@@ -49,7 +49,7 @@ func newTestApp(t *testing.T) *testApp {
 	t.Cleanup(srv.Close)
 	u, _ := url.Parse(srv.URL)
 	a.AllowHost(u.Host)
-	return &testApp{T: t, dev: dev, app: a, srv: srv, eng: eng, host: u.Host}
+	return &testApp{TB: t, dev: dev, app: a, srv: srv, eng: eng, host: u.Host}
 }
 
 type resp struct {
@@ -396,7 +396,7 @@ func TestEnrolBadInput(t *testing.T) {
 	a, _ := New(dev, Options{AutoSync: -1})
 	srv := httptest.NewServer(a)
 	defer srv.Close()
-	ta := &testApp{T: t, dev: dev, app: a, srv: srv}
+	ta := &testApp{TB: t, dev: dev, app: a, srv: srv}
 	if r := ta.do("GET", "/", nil, "", nil); r.header.Get("Location") != "/enrol" {
 		t.Fatalf("unenrolled home → %q", r.header.Get("Location"))
 	}

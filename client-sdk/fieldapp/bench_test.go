@@ -1,0 +1,25 @@
+package fieldapp
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"testing"
+)
+
+// BenchmarkAnswerTap is one tap on Next with an answer: the POST through the CSRF check,
+// the SDK's committed write, and the redirect; then the next prompt's page is rendered.
+func BenchmarkAnswerTap(b *testing.B) {
+	ta := newTestApp(b)
+	conv := ta.consent("ar", "record_views")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := ta.post("/conversations/"+conv+"/prompts/2", url.Values{"answer": {"الصيدلية قريبة " + strconv.Itoa(i)}}, "")
+		if r.status != http.StatusSeeOther {
+			b.Fatalf("answer: %d", r.status)
+		}
+		if p := ta.do("GET", "/conversations/"+conv+"/prompts/3", nil, "", nil); p.status != http.StatusOK {
+			b.Fatalf("next prompt: %d", p.status)
+		}
+	}
+}
