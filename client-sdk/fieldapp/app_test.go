@@ -462,3 +462,23 @@ func TestStartLoopbackOnly(t *testing.T) {
 		t.Fatal("still serving after Stop")
 	}
 }
+
+// TestConsentWithoutRecordViews: a person who agrees to be contacted but not to have their
+// views written down gets a consent (and its receipt) and no conversation.
+func TestConsentWithoutRecordViews(t *testing.T) {
+	ta := newTestApp(t)
+	r := ta.post("/engagements/"+ta.eng+"/consent", url.Values{"lang": {"pt"}, "method": {"written"}, "scope": {"contact_for_feedback"}}, "")
+	m := regexp.MustCompile(`^/consents/([0-9a-f-]+)/receipt$`).FindStringSubmatch(r.header.Get("Location"))
+	if r.status != http.StatusSeeOther || m == nil {
+		t.Fatalf("%d → %q", r.status, r.header.Get("Location"))
+	}
+	if cs, _ := ta.dev.Conversations(context.Background(), ""); len(cs) != 0 {
+		t.Fatalf("%d conversations started without record_views", len(cs))
+	}
+	rc := ta.do("GET", "/consents/"+m[1]+"/receipt", nil, "", nil)
+	if !strings.Contains(rc.body, `<html lang="pt" dir="ltr">`) {
+		t.Error("the receipt is not in the participant's language")
+	}
+	has(t, rc, msg("pt", "fieldapp.receipt.keep", nil))
+	has(t, rc, m[1])
+}

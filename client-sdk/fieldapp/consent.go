@@ -26,18 +26,28 @@ type consentData struct {
 	Field       string
 }
 
-// participantLang is the language the consent is taken in: ?lang=, else the engagement's
-// first language, else the worker's.
+// participantLang is the language the consent is taken in: ?lang= (the language control),
+// else the worker's own if the engagement offers it, else the first the engagement
+// offers, else the worker's.
 func (a *App) participantLang(r *http.Request, e sdk.Engagement) string {
 	if l := normLang(r.FormValue("lang")); l != "" {
 		return l
 	}
+	ui := a.uiLang(r)
+	var first string
 	for _, l := range e.Languages {
-		if n := normLang(locales.Match(l).String()); n != "" {
-			return n
+		n := normLang(locales.Match(l).String())
+		if n == ui {
+			return ui
+		}
+		if first == "" {
+			first = n
 		}
 	}
-	return a.uiLang(r)
+	if first != "" {
+		return first
+	}
+	return ui
 }
 
 func (a *App) consentPage(r *http.Request, e sdk.Engagement, lang string) (*page, *consentData) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	sdk "github.com/fieldnotes/fieldnotes/client-sdk"
@@ -151,5 +152,84 @@ if (navigator.mediaDevices) navigator.mediaDevices.getUserMedia = async () => {
 		if got := eval[string](b, `document.querySelector('[data-scan-status]').textContent`); got != msg("en", "fieldapp.enrol.scanned") {
 			t.Errorf("%s: status %q", c.qr, got)
 		}
+	}
+}
+
+// TestWithoutJavaScript: with script switched off in the page, a worker can still take
+// consent, answer, switch the language (recorded), finish and press Sync now: every form
+// is a plain form.
+func TestWithoutJavaScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser: not in -short")
+	}
+	b := newBrowser(t)
+	dev, err := sdk.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	ctx := context.Background()
+	if err := dev.SetLocalIdentity(ctx, "0193a4c2-0000-7000-8000-00000000f0aa", "team-a"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = dev.StartEngagement(ctx, sdk.EngagementInput{Title: "Library", VenueType: "library", Languages: []string{"so", "en"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := fieldapp.New(dev, fieldapp.Options{AutoSync: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	app.AllowHost(u.Host)
+	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	}))
+	b.open(srv.URL + "/engagements")
+	if eval[bool](b, `document.body.classList.contains('js-enabled')`) {
+		t.Fatal("the page's script ran")
+	}
+	b.press("Start a conversation")
+	b.language("so")
+	if got := eval[string](b, `document.documentElement.lang`); got != "so" || !strings.Contains(b.path(), "/consent") {
+		t.Fatalf("consent in %q at %s, want so", got, b.path())
+	}
+	b.tick(msg("so", "consent.scope.record_views"))
+	b.tick(msg("so", "consent.method.verbal"))
+	b.press(msg("so", "fieldapp.next"))
+	conv := strings.Split(b.path(), "/")[2]
+	b.tick(choice("so", "services_used", "pharmacy"))
+	b.press(msg("so", "fieldapp.next"))
+	b.language("en")
+	if b.path() != "/conversations/"+conv+"/prompts/2" || eval[string](b, `document.documentElement.lang`) != "en" {
+		t.Fatalf("after the switch: %s", b.path())
+	}
+	b.fill(prompt("en", "what_works"), "The library has a nurse on Tuesdays")
+	b.press("Next")
+	for strings.Contains(b.path(), "/prompts/") {
+		b.press("Next")
+	}
+	b.press("Finish")
+	if !strings.HasSuffix(b.path(), "/receipt") {
+		t.Fatalf("after Finish: %s", b.path())
+	}
+	c, err := dev.Conversation(ctx, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.LanguageSwitches) != 1 || c.LanguageSwitches[0].From != "so" || c.LanguageSwitches[0].To != "en" || c.EndedAt == 0 || len(c.Answers) != 2 {
+		t.Fatalf("stored: %+v", c)
+	}
+	b.open(srv.URL + "/sync")
+	b.press("Sync now")
+	if b.path() != "/sync" {
+		t.Fatalf("Sync now without script went to %s", b.path())
+	}
+	// This tablet has no server: the page says why the sync did not happen.
+	if !strings.Contains(b.text(), (&sdk.Error{Code: sdk.CodeNotEnrolled}).Message("en")) {
+		t.Errorf("no reason shown after Sync now:\n%s", b.text())
 	}
 }
