@@ -372,6 +372,8 @@ func TestParseEnrolment(t *testing.T) {
 		{"https://hub.example.org/base/console/devices/enrol?code=ACDE3467", "https://hub.example.org/base", "ACDE3467"},
 		{"http://127.0.0.1:8080/#code=ACDE3467", "http://127.0.0.1:8080", "ACDE3467"},
 		{"fieldnotes://enrol?server=https%3A%2F%2Fhub.example.org%2F&code=ACDE3467", "https://hub.example.org", "ACDE3467"},
+		// What the console's QR code holds (server/console/qr.go).
+		{"fieldnotes:enrol?code=ACDE3467&server=http%3A%2F%2F127.0.0.1%3A8080", "http://127.0.0.1:8080", "ACDE3467"},
 		{`{"server": "https://hub.example.org/", "code": "acde3467"}`, "https://hub.example.org", "ACDE3467"},
 		{` {"url": "http://10.0.0.2:8080", "code": "ACDE3467"} `, "http://10.0.0.2:8080", "ACDE3467"},
 	} {

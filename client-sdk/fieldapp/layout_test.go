@@ -136,6 +136,7 @@ if (navigator.mediaDevices) navigator.mediaDevices.getUserMedia = async () => {
 	for _, c := range []struct{ qr, server, code string }{
 		{"https://hub.example.org/enrol?code=ACDE3467", "https://hub.example.org", "ACDE3467"},
 		{`{"server": "http://127.0.0.1:8080", "code": "TUVW4679"}`, "http://127.0.0.1:8080", "TUVW4679"},
+		{"fieldnotes:enrol?code=CDEF3467&server=https%3A%2F%2Fhub.example.org%2Fnhs", "https://hub.example.org/nhs", "CDEF3467"},
 	} {
 		b.open(srv.URL + "/enrol")
 		eval[bool](b, fmt.Sprintf(`sessionStorage.setItem('qr', %q); true`, c.qr))

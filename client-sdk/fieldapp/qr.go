@@ -9,9 +9,10 @@ import (
 // ParseEnrolment reads what the console's enrolment QR code holds, or what a worker typed,
 // and returns the server address and the code. It accepts:
 //
-//   - a link: https://hub.example.org/enrol?code=ABCD2345 (the server is the scheme, host
-//     and any path before /enrol or /console/…), or with server= and code= parameters, in
-//     any scheme (fieldnotes://enrol?server=…&code=…);
+//   - the console's form, fieldnotes:enrol?code=ABCD2345&server=https%3A%2F%2Fhub…, or any
+//     link with server= and code= parameters;
+//   - an http(s) link with only the code: https://hub.example.org/enrol?code=ABCD2345 (the
+//     server is the scheme, host and any path before /enrol, /console/ or /v1/);
 //   - JSON: {"server": "https://hub.example.org", "code": "ABCD2345"}.
 //
 // ok is false when text holds no code.
