@@ -342,7 +342,7 @@ func (b *browser) checkScreen(name, lang string) {
 	if dir := os.Getenv("FIELDAPP_SCREENSHOTS"); dir != "" {
 		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 		defer cancel()
-		if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 			os.WriteFile(filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+"-"+lang+".png"), png, 0o644)
 		}
 	}
@@ -572,6 +572,9 @@ func TestJourney(t *testing.T) {
 	json.Unmarshal([]byte(eval[string](b, `fetch('/sync/status').then(r => r.text())`)), &offline)
 	if offline.Pending == 0 || !strings.Contains(b.text(), offline.Text) {
 		t.Errorf("offline, the sync screen does not show what is waiting: %+v", offline)
+	}
+	if !strings.Contains(b.text(), msg("ar", "fieldapp.sync.offline")) {
+		t.Errorf("offline, the sync screen does not say the server cannot be reached:\n%s", b.text())
 	}
 	// Conversation 3 is withdrawn on the spot: the person changes their mind.
 	b.open(app.URL + "engagements")

@@ -25,6 +25,7 @@ type syncRunner struct {
 	lastErr error
 	lastRep sdk.SyncReport
 	ran     bool // a sync ran since the app started
+	offline bool // the automatic sync found the server unreachable at its last look
 	wg      sync.WaitGroup
 	pokeCh  chan struct{}
 }
@@ -105,7 +106,13 @@ func (s *syncRunner) auto(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if _, err := s.app.dev.Identity(); err == nil && !s.app.dev.Wiped() && s.app.dev.Reachable(ctx) {
+		_, err := s.app.dev.Identity()
+		enrolled := err == nil && !s.app.dev.Wiped()
+		reachable := enrolled && s.app.dev.Reachable(ctx)
+		s.mu.Lock()
+		s.offline = enrolled && !reachable
+		s.mu.Unlock()
+		if reachable {
 			select {
 			case <-s.start():
 			case <-ctx.Done():
@@ -137,6 +144,7 @@ type syncView struct {
 	LastText    string `json:"last_text"`
 	StateText   string `json:"state_text"`
 	Problem     string `json:"problem,omitempty"`
+	Offline     bool   `json:"offline,omitempty"`
 	Revoked     bool   `json:"revoked,omitempty"`
 }
 
@@ -145,6 +153,7 @@ func (s *syncRunner) view(r *http.Request, lang string) syncView {
 	s.mu.Lock()
 	v.Running, v.Phase, v.Done, v.Total = s.running, s.prog.Phase, s.prog.Done, s.prog.Total
 	lastErr, ran := s.lastErr, s.ran
+	v.Offline = s.offline
 	s.mu.Unlock()
 	st, err := s.app.dev.SyncSummary(r.Context())
 	if err == nil {
@@ -167,6 +176,9 @@ func (s *syncRunner) view(r *http.Request, lang string) syncView {
 	}
 	v.Percent = -1
 	switch {
+	case !v.Running && v.Offline:
+		v.Percent = 100
+		v.StateText = p.T("fieldapp.sync.offline")
 	case !v.Running:
 		v.Percent = 100
 		v.StateText = p.T("fieldapp.sync.idle")
