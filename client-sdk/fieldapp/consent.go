@@ -65,7 +65,8 @@ func (a *App) consentPage(r *http.Request, e sdk.Engagement, lang string) (*page
 		d.Scopes = append(d.Scopes, scopeView{ID: s, Text: p.T(locales.ScopeMessageID(s))})
 	}
 	for _, m := range locales.ConsentMethods {
-		d.Methods = append(d.Methods, scopeView{ID: m, Text: p.T(locales.MethodMessageID(m))})
+		// Most people agree out loud: that is ticked to start with (the scopes never are).
+		d.Methods = append(d.Methods, scopeView{ID: m, Text: p.T(locales.MethodMessageID(m)), Checked: m == "verbal"})
 	}
 	p.Data = d
 	return p, d
@@ -101,6 +102,9 @@ func (a *App) consentRecord(w http.ResponseWriter, r *http.Request) {
 		p, d := a.consentPage(r, e, lang)
 		for i := range d.Scopes {
 			d.Scopes[i].Checked = slices.Contains(scopes, d.Scopes[i].ID)
+		}
+		for i := range d.Methods {
+			d.Methods[i].Checked = false
 		}
 		d.Interpreter, d.Field, d.Problem = interp, "method", p.T("fieldapp.consent.method_missing")
 		a.render(w, http.StatusBadRequest, "consent", p)

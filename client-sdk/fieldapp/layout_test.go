@@ -234,3 +234,55 @@ func TestWithoutJavaScript(t *testing.T) {
 		t.Errorf("no reason shown after Sync now:\n%s", b.text())
 	}
 }
+
+// TestLanguageControlStaysInView: scrolled to the bottom of the longest screen (the
+// equality questions), at tablet size and with 200% text, the language control is still
+// on screen.
+func TestLanguageControlStaysInView(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser: not in -short")
+	}
+	b := newBrowser(t)
+	dev, err := sdk.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	ctx := context.Background()
+	dev.SetLocalIdentity(ctx, "0193a4c2-0000-7000-8000-00000000f0bb", "team-a")
+	eng, _ := dev.StartEngagement(ctx, sdk.EngagementInput{VenueType: "festival"})
+	ref, err := dev.RecordConsent(ctx, sdk.ConsentInput{Engagement: eng, StatementLocale: "ar", Method: "verbal", Scopes: []string{"record_views", "equality_monitoring"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := dev.StartConversation(ctx, sdk.ConversationInput{Consent: ref.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _ := fieldapp.New(dev, fieldapp.Options{AutoSync: -1})
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	app.AllowHost(u.Host)
+	for _, font := range []int{16, 32} {
+		b.open(srv.URL + "/conversations/" + conv + "/equality")
+		eval[bool](b, fmt.Sprintf(`document.documentElement.style.fontSize = '%dpx'; window.scrollTo(0, document.body.scrollHeight); true`, font))
+		time.Sleep(100 * time.Millisecond)
+		if !eval[bool](b, `window.scrollY > 1000`) {
+			t.Fatalf("font %dpx: the page did not scroll", font)
+		}
+		if !eval[bool](b, `(() => { const r = document.getElementById('lang-select').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight })()`) {
+			t.Errorf("font %dpx: the language control is out of view after scrolling", font)
+		}
+		// The skip link's target is not hidden under the bar (WCAG 2.4.11): the page
+		// leaves room for the bar when it scrolls to an anchor.
+		under := eval[string](b, `(() => {
+		  location.hash = ''; window.scrollTo(0, document.body.scrollHeight); location.hash = '#main';
+		  const bar = document.querySelector('.app-langbar-wrap').getBoundingClientRect().bottom;
+		  const h = document.querySelector('main h1').getBoundingClientRect();
+		  return h.top < bar ? Math.round(h.top) + ' < ' + Math.round(bar) : '' })()`)
+		if under != "" {
+			t.Errorf("font %dpx: after the skip link the heading is under the language bar: %s", font, under)
+		}
+	}
+}
