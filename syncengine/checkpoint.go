@@ -3,6 +3,7 @@ package syncengine
 import (
 	"database/sql"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,10 +20,19 @@ type checkpointer struct {
 	done   chan struct{}
 	mu     sync.Mutex // guards closed, so a kick never lands on a closed channel
 	closed bool
+	// scrub asks for a full checkpoint that truncates the WAL: an erasure committed, and
+	// the pages its purge zeroed must reach the database file and leave the WAL.
+	scrub atomic.Bool
+	// scrubbed counts completed scrubs (tests wait on it).
+	scrubbed atomic.Int64
 }
 
+// scrubFor bounds how long the checkpointer keeps retrying a scrub that readers hold
+// up; the next erasure asks again.
+const scrubFor = 30 * time.Second
+
 func startCheckpointer(path string, opt Options) (*checkpointer, error) {
-	db, err := sql.Open("sqlite", dsn(path, roleCheckpointer, opt))
+	db, err := opt.openDB(dsn(path, roleCheckpointer, opt))
 	if err != nil {
 		return nil, err
 	}
@@ -35,9 +45,37 @@ func startCheckpointer(path string, opt Options) (*checkpointer, error) {
 func (c *checkpointer) loop() {
 	defer close(c.done)
 	for range c.kick {
-		c.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) // best effort: the next kick retries
+		if c.scrub.Swap(false) {
+			c.truncate()
+		} else {
+			c.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) // best effort: the next kick retries
+		}
 		time.Sleep(checkpointEvery)
 	}
+}
+
+// truncate copies every frame back and truncates the WAL, retrying while readers on old
+// snapshots (a pull in progress) keep it from completing.
+func (c *checkpointer) truncate() {
+	end := time.Now().Add(scrubFor)
+	for {
+		var busy, log, done int
+		err := c.db.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &log, &done)
+		if err == nil && busy == 0 {
+			c.scrubbed.Add(1)
+			return
+		}
+		if time.Now().After(end) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// erased asks for a scrub.
+func (c *checkpointer) erased() {
+	c.scrub.Store(true)
+	c.committed()
 }
 
 // committed tells the checkpointer there is new WAL to copy back.

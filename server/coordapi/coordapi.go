@@ -276,11 +276,13 @@ func (h *Handlers) createDecision(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	r, err := h.Feedback.CreateDecision(c.Request().Context(), caller(c), in)
+	d, err := h.Feedback.Decide(c.Request().Context(), caller(c), in)
 	if err != nil {
 		return fail(err)
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"id": r.ID, "team": r.Team, "fields": r.Fields, "updated_ts": r.UpdatedTS})
+	r := d.Record
+	// 200, as every success in the protocol.
+	return c.JSON(http.StatusOK, map[string]any{"id": r.ID, "team": r.Team, "fields": r.Fields, "updated_ts": r.UpdatedTS, "left_out_erased": d.LeftOutErased})
 }
 
 func (h *Handlers) queueFeedback(c echo.Context) error {
