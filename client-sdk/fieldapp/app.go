@@ -105,6 +105,30 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.secure(a.mux
 // ErrNotLoopback is returned by Start for an address that is not on this device.
 var ErrNotLoopback = errors.New("the field app listens on loopback only (127.0.0.1 or [::1])")
 
+// CheckAddr reports whether Start would accept addr: a loopback host:port ("" is
+// 127.0.0.1:0). Its error wraps ErrNotLoopback.
+func CheckAddr(addr string) error {
+	_, err := loopback(addr)
+	return err
+}
+
+func loopback(addr string) (string, error) {
+	if addr == "" {
+		return "127.0.0.1:0", nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("address %q: %w", addr, ErrNotLoopback)
+	}
+	if host == "localhost" {
+		return net.JoinHostPort("127.0.0.1", port), nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return "", fmt.Errorf("address %q: %w", addr, ErrNotLoopback)
+	}
+	return addr, nil
+}
+
 // Server is a running field app.
 type Server struct {
 	URL    string
@@ -117,17 +141,9 @@ type Server struct {
 // Start listens on addr, which must be a loopback address ("127.0.0.1:0" picks a free
 // port), serves the app and runs automatic sync in the background until Stop.
 func Start(dev *sdk.Device, addr string, opts Options) (*Server, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, _, err := net.SplitHostPort(addr)
+	addr, err := loopback(addr)
 	if err != nil {
-		return nil, fmt.Errorf("address %q: %w", addr, ErrNotLoopback)
-	}
-	if host == "localhost" {
-		addr = net.JoinHostPort("127.0.0.1", addr[len(host)+1:])
-	} else if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("address %q: %w", addr, ErrNotLoopback)
+		return nil, err
 	}
 	a, err := New(dev, opts)
 	if err != nil {

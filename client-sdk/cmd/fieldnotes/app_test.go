@@ -6,6 +6,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -63,10 +65,14 @@ func TestAppCommand(t *testing.T) {
 
 	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:8080", "nonsense"} {
 		var out, errs bytes.Buffer
-		code := run(context.Background(), []string{"app", "--data", t.TempDir(), "--addr", addr, "--lang", "cy"}, strings.NewReader(""), &out, &errs)
+		data := filepath.Join(t.TempDir(), "tablet")
+		code := run(context.Background(), []string{"app", "--data", data, "--addr", addr, "--lang", "cy"}, strings.NewReader(""), &out, &errs)
 		want := (&cli{lang: "cy"}).t("fieldapp.cli.not_loopback", map[string]any{"Addr": addr})
-		if code != 2 || strings.TrimSpace(errs.String()) != want {
+		if code != 2 || strings.Join(strings.Fields(errs.String()), " ") != want { // wrapped at 80 columns
 			t.Errorf("--addr %s: exit %d, %q (want %q)", addr, code, errs.String(), want)
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Errorf("--addr %s: the refused command made %s", addr, data)
 		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	sdk "github.com/fieldnotes/fieldnotes/client-sdk"
+	"github.com/fieldnotes/fieldnotes/client-sdk/fieldapp"
 	"github.com/fieldnotes/fieldnotes/locales"
 )
 
@@ -224,6 +225,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if cmd == "enrol" || cmd == "enroll" {
 		return c.enrol(ctx, *server, *code, *label)
+	}
+	if cmd == "app" && fieldapp.CheckAddr(*addr) != nil {
+		// Refused before anything is opened or made.
+		fmt.Fprintln(stderr, render(c.t("fieldapp.cli.not_loopback", map[string]any{"Addr": *addr}), locales.IsRTL(c.lang), 0))
+		return 2
 	}
 	dev, err := c.open()
 	if err != nil {
