@@ -418,9 +418,10 @@ func TestEnrolBadInput(t *testing.T) {
 	}
 	// Nothing listens on port 9: the error says so in the worker's language.
 	r := ta.post("/enrol", url.Values{"server": {"http://127.0.0.1:9"}, "code": {"ACDE3467"}}, "gu")
-	if r.status < 400 || r.status >= 600 || r.status == 500 {
+	if r.status != http.StatusServiceUnavailable {
 		t.Errorf("unreachable server: status %d", r.status)
 	}
+	has(t, r, (&sdk.Error{Code: sdk.CodeConnectionRefused}).Message("gu"))
 	if _, err := dev.Identity(); err == nil {
 		t.Fatal("failed enrolment left an identity")
 	}

@@ -221,13 +221,13 @@ func errorStatus(err error) int {
 		return http.StatusNotFound
 	case sdk.CodeRecordErased:
 		return http.StatusGone
-	case sdk.CodeInvalidField, sdk.CodeInvalidEnum, sdk.CodeRequired, "invalid_type":
+	case sdk.CodeInvalidField, sdk.CodeInvalidEnum, sdk.CodeRequired, "invalid_type", sdk.CodeInvalidServerURL:
 		return http.StatusBadRequest
 	case sdk.CodeConsentRequired, sdk.CodeConsentScopeMissing, sdk.CodeConsentWithdrawn, "forbidden":
 		return http.StatusForbidden
 	case sdk.CodeNotEnrolled:
 		return http.StatusConflict
-	case sdk.CodeOffline:
+	case sdk.CodeOffline, sdk.CodeConnectionRefused:
 		return http.StatusServiceUnavailable
 	}
 	if e.Status >= 400 && e.Status < 500 {
