@@ -26,9 +26,9 @@ type testApp struct {
 	host string
 }
 
-func newTestApp(t testing.TB) *testApp {
+func newTestApp(t testing.TB, opts ...sdk.Option) *testApp {
 	t.Helper()
-	dev, err := sdk.Open(t.TempDir())
+	dev, err := sdk.Open(t.TempDir(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
