@@ -737,6 +737,19 @@ func TestJourney(t *testing.T) {
 		t.Errorf("conversation 2 is not shown as received:\n%s", card2)
 	}
 	b.checkScreen("conversations reviewed", "en")
+	// The worker does what the coordinator asked: a note on the finished conversation.
+	eval[bool](b, fmt.Sprintf(`window.__old = true; document.querySelector('[data-conversation=%q] a[href$="/notes"]').click(); true`, conv1))
+	b.ready()
+	b.fill(msg("en", "fieldapp.notes.note"), "Venue: Sparkhill Community Centre, main hall")
+	b.press(msg("en", "fieldapp.notes.save"))
+	b.syncNow(app.URL)
+	var after hubRecord
+	c.get(t, "/v1/records/conversation/"+conv1, &after)
+	var notes []string
+	json.Unmarshal(after.Fields["notes"], &notes)
+	if len(notes) != 2 || notes[1] != "Venue: Sparkhill Community Centre, main hall" {
+		t.Errorf("notes on the server after the fix: %q", notes)
+	}
 	app.stop(t, syscall.SIGINT)
 	hub.stop(t, syscall.SIGTERM)
 }
