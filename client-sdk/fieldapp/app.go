@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"sync"
 	"time"
 
@@ -187,6 +188,24 @@ func (s *Server) Stop() error {
 	<-s.done
 	s.app.sync.wait()
 	return err
+}
+
+// remoteFontFace matches NHS.UK frontend's @font-face rules, which load a web font from
+// assets.nhs.uk.
+var remoteFontFace = regexp.MustCompile(`@font-face\{[^}]*https?://[^}]*\}`)
+
+// nhsukCSS serves the vendored NHS.UK frontend stylesheet (unchanged on disk) without its
+// remote @font-face rules: the app fetches nothing from elsewhere, and the browser would
+// otherwise try (and the CSP would block it). The page falls back to Arial, as NHS.UK does.
+var nhsukStylesheet = sync.OnceValue(func() []byte {
+	b, _ := fs.ReadFile(staticFiles(), "nhsuk/nhsuk-frontend.min.css")
+	return remoteFontFace.ReplaceAll(b, nil)
+})
+
+func (a *App) nhsukCSS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "max-age=3600")
+	w.Write(nhsukStylesheet())
 }
 
 func staticFiles() fs.FS {

@@ -485,3 +485,26 @@ func TestConsentWithoutRecordViews(t *testing.T) {
 	has(t, rc, msg("pt", "fieldapp.receipt.keep", nil))
 	has(t, rc, m[1])
 }
+
+// TestStaticAssets: every asset is served from the binary, and none refers to anywhere
+// else (the NHS.UK stylesheet is served without its remote web font).
+func TestStaticAssets(t *testing.T) {
+	ta := newTestApp(t)
+	for path, ctype := range map[string]string{
+		"/static/nhsuk/nhsuk-frontend.min.css": "text/css", "/static/nhsuk/nhsuk-frontend.min.js": "javascript",
+		"/static/app.css": "text/css", "/static/app.js": "javascript", "/static/init.js": "javascript",
+		"/static/nhsuk/favicon.svg": "image/svg+xml",
+	} {
+		r := ta.do("GET", path, nil, "", nil)
+		if r.status != http.StatusOK || !strings.Contains(r.header.Get("Content-Type"), ctype) {
+			t.Errorf("%s: %d %q", path, r.status, r.header.Get("Content-Type"))
+		}
+		if m := regexp.MustCompile(`url\(\s*["']?(https?:)?//|https?://[a-z]`).FindString(r.body); m != "" && !strings.HasSuffix(path, ".svg") && !strings.HasSuffix(path, ".min.js") {
+			t.Errorf("%s refers elsewhere: %q", path, m)
+		}
+	}
+	css := ta.do("GET", "/static/nhsuk/nhsuk-frontend.min.css", nil, "", nil).body
+	if strings.Contains(css, "assets.nhs.uk") || strings.Contains(css, "@font-face") || !strings.Contains(css, ".nhsuk-button{") {
+		t.Error("the served NHS.UK stylesheet still loads a web font, or lost its rules")
+	}
+}

@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/fieldnotes/fieldnotes/locales"
 )
@@ -203,7 +205,13 @@ func newBrowser(t *testing.T) *browser {
 	t.Cleanup(func() { cancelB(); cancelA() })
 	b := &browser{t: t, ctx: ctx, axe: string(axe)}
 	// The first run starts the browser: it gets the browser's own context, no timeout.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(768, 1024, chromedp.EmulatePortrait, chromedp.EmulateTouch)); err != nil {
+	// Every page records what its CSP blocked: nothing may even try to load from elsewhere.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(768, 1024, chromedp.EmulatePortrait, chromedp.EmulateTouch),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+				Source: `window.__csp = []; document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`})
+			return err
+		})); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return b
@@ -321,6 +329,9 @@ func (b *browser) checkScreen(name, lang string) {
 	b.t.Helper()
 	if got := eval[string](b, `document.documentElement.lang + ' ' + document.documentElement.dir`); got != lang+" "+locales.Direction(lang) {
 		b.t.Errorf("%s: <html lang dir> = %q, want %s %s", name, got, lang, locales.Direction(lang))
+	}
+	if v := eval[string](b, `JSON.stringify(window.__csp || [])`); v != "[]" {
+		b.t.Errorf("%s: the page tried to load what its CSP forbids: %s", name, v)
 	}
 	if !eval[bool](b, `typeof axe !== 'undefined'`) {
 		eval[bool](b, b.axe+";true")

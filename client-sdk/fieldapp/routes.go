@@ -6,6 +6,7 @@ import "net/http"
 func (a *App) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", a.home)
+	m.HandleFunc("GET /static/nhsuk/nhsuk-frontend.min.css", a.nhsukCSS)
 	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(staticFiles())))
 	m.HandleFunc("POST /language", a.languageSet)
 
