@@ -399,14 +399,26 @@ func (b *browser) syncNow(appURL string) {
 	}
 }
 
-// freePort is a loopback port nobody listens on now, for a server restarted on it.
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+
+// holdPort keeps a stopped server's port while it is down, so that no other test's
+// listener is given it before the server comes back on it. A connection is closed at once:
+// to the tablet the server is still away.
+func holdPort(t *testing.T, addr string) io.Closer {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("hold %s: %v", addr, err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln
 }
 
 func TestJourney(t *testing.T) {
@@ -415,8 +427,8 @@ func TestJourney(t *testing.T) {
 	}
 	b := newBrowser(t)
 	hubData, tabData := t.TempDir(), t.TempDir()
-	hubAddr := freePort(t)
-	hub := startHub(t, hubData, hubAddr, true)
+	hub := startHub(t, hubData, "127.0.0.1:0", true)
+	hubAddr := strings.TrimPrefix(hub.URL, "http://") // it comes back on the same port
 	var demo struct {
 		Team        string `json:"team"`
 		Coordinator struct{ Email, Password string }
@@ -542,6 +554,7 @@ func TestJourney(t *testing.T) {
 
 	// The server goes away: conversation 2 is recorded offline, all in Arabic.
 	hub.stop(t, syscall.SIGTERM)
+	hold := holdPort(t, hubAddr)
 	b.open(app.URL + "engagements")
 	b.language("ar")
 	b.checkScreen("engagements", "ar")
@@ -618,6 +631,7 @@ func TestJourney(t *testing.T) {
 	// Stop the app, start it again on the same data, bring the server back, sync.
 	app.stop(t, syscall.SIGINT)
 	app = startApp(t, tabData)
+	hold.Close()
 	hub = startHub(t, hubData, hubAddr, false)
 	b.open(app.URL + "conversations")
 	if !strings.Contains(b.text(), msg("en", "fieldapp.conversations.title")) && !strings.Contains(b.text(), msg("ar", "fieldapp.conversations.title")) {
