@@ -399,7 +399,6 @@ func (b *browser) syncNow(appURL string) {
 	}
 }
 
-
 // holdPort keeps a stopped server's port while it is down, so that no other test's
 // listener is given it before the server comes back on it. A connection is closed at once:
 // to the tablet the server is still away.
