@@ -41,3 +41,36 @@ func TestSyncSummary(t *testing.T) {
 		t.Fatal("summary of a closed device")
 	}
 }
+
+// BenchmarkSyncSummaryVsStatus: what the field app's status panel pays per refresh with
+// SyncSummary, against Status (which hashes every record), on a store of 3000
+// conversations (9000 records).
+func BenchmarkSyncSummaryVsStatus(b *testing.B) {
+	ctx := context.Background()
+	d, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	d.SetLocalIdentity(ctx, "0193a4c2-0000-7000-8000-00000000f001", "team-a")
+	eng, _ := d.StartEngagement(ctx, EngagementInput{VenueType: "market"})
+	for i := 0; i < 3000; i++ {
+		ref, _ := d.RecordConsent(ctx, ConsentInput{Engagement: eng, StatementLocale: "en", Method: "verbal", Scopes: []string{"record_views"}})
+		c, _ := d.StartConversation(ctx, ConversationInput{Consent: ref.ID})
+		d.Answer(ctx, c, AnswerInput{PromptID: "what_works", Text: "The pharmacy", PromptLocale: "en"})
+	}
+	b.Run("SyncSummary", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := d.SyncSummary(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Status", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := d.Status(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
