@@ -9,6 +9,7 @@ import (
 	"time"
 
 	sdk "github.com/fieldnotes/fieldnotes/client-sdk"
+	"github.com/fieldnotes/fieldnotes/client-sdk/fieldapp"
 )
 
 // TestJourney is one coordinator's day in the console against the real server binary,
@@ -87,6 +88,11 @@ func TestJourney(t *testing.T) {
 		t.Fatalf("no code or QR: %q", code)
 	}
 	b.checkAxe("enrolment code")
+	// The QR code's text is what the field app's scanner reads.
+	qrText := b.text("main code")
+	if server, qrCode, ok := fieldapp.ParseEnrolment(qrText); !ok || server != srv.URL || qrCode != code {
+		t.Errorf("the field app reads the QR text %q as %q %q %v", qrText, server, qrCode, ok)
+	}
 
 	// The tablet enrols with it, gets the engagement and its prompt set, records.
 	tab, err := sdk.Open(t.TempDir(), sdk.WithRetry(3, 10*time.Millisecond, 100*time.Millisecond))
