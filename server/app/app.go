@@ -342,6 +342,7 @@ func Start(ctx context.Context, cfg Config, stdout io.Writer) (*Instance, error)
 	fmt.Fprintf(stdout, "listening on %s\n", in.URL())
 	if demo != nil {
 		printDemo(stdout, in.URL(), cfg.Data, demo, cfg.Now())
+		printConsole(stdout, in.URL(), demo)
 	}
 	return in, nil
 }
