@@ -191,7 +191,7 @@ var Wirings []func(srv *api.Server, d api.Deps, cfg Config) error
 // Instance is a running server.
 type Instance struct {
 	API   *api.Server
-	Store store.Store // *sqlite.DB, or *postgres.DB with --database-url
+	Store Store // *sqlite.DB, or *postgres.DB with --database-url
 	Log   zerolog.Logger
 	Demo  *DemoInfo
 
@@ -347,9 +347,21 @@ func Start(ctx context.Context, cfg Config, stdout io.Writer) (*Instance, error)
 	return in, nil
 }
 
+// Store is everything the server keeps: the store, console sessions and the audit log.
+type Store interface {
+	store.Store
+	store.SessionStore
+	store.AuditLog
+}
+
+var (
+	_ Store = (*sqlite.DB)(nil)
+	_ Store = (*postgres.DB)(nil)
+)
+
 // openStore opens the store: PostgreSQL when a database URL is configured, else SQLite
 // in the data directory.
-func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+func openStore(ctx context.Context, cfg Config) (Store, error) {
 	now := func() int64 { return cfg.Now().UnixMilli() }
 	if cfg.DatabaseURL != "" {
 		st, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxSkew: cfg.MaxSkew, Now: now})

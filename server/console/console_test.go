@@ -20,6 +20,8 @@ import (
 	"github.com/fieldnotes/fieldnotes/server/console"
 	"github.com/fieldnotes/fieldnotes/server/coordapi"
 	"github.com/fieldnotes/fieldnotes/server/store"
+	"github.com/fieldnotes/fieldnotes/server/store/postgres"
+	"github.com/fieldnotes/fieldnotes/server/store/postgres/pgtest"
 	"github.com/fieldnotes/fieldnotes/server/store/sqlite"
 	"github.com/fieldnotes/fieldnotes/syncengine"
 	"github.com/labstack/echo/v4"
@@ -28,12 +30,40 @@ import (
 
 const password = "a-long-password"
 
+// consoleStore is the store the console runs on: SQLite, or PostgreSQL when onPostgres.
+type consoleStore interface {
+	store.Store
+	store.SessionStore
+	store.AuditLog
+}
+
+// onPostgres makes newEnv put the store on PostgreSQL (TestConsoleOnPostgres).
+var onPostgres bool
+
+// TestConsoleOnPostgres runs the console's tests again with the store, sessions, audit
+// log and coordinators' tables in PostgreSQL.
+func TestConsoleOnPostgres(t *testing.T) {
+	pgtest.URL(t) // skips (or fails in CI) when there is no PostgreSQL
+	onPostgres = true
+	defer func() { onPostgres = false }()
+	for _, c := range []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"Pages", TestPages}, {"SecurityHeadersAndCookies", TestSecurityHeadersAndCookies}, {"SignOutEndsSession", TestSignOutEndsSession},
+		{"SessionExpires", TestSessionExpires}, {"LoginRateLimited", TestLoginRateLimited}, {"AuditIsAppendOnly", TestAuditIsAppendOnly},
+		{"DecisionStageAndNotes", TestDecisionStageAndNotes},
+	} {
+		t.Run(c.name, c.fn)
+	}
+}
+
 // env is a console on a fresh store with two teams, a coordinator for each, an admin,
 // and one consented conversation per team.
 type env struct {
 	t      *testing.T
 	srv    *httptest.Server
-	st     *sqlite.DB
+	st     consoleStore
 	ids    map[string]string // engagement.north, conversation.north, consent.north, … decision.south
 	users  map[string]store.User
 	logins int
@@ -42,7 +72,13 @@ type env struct {
 func newEnv(t *testing.T, opts ...func(*console.Deps)) *env {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := sqlite.Open(dir, sqlite.Options{})
+	var st consoleStore
+	var err error
+	if onPostgres {
+		st, err = postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{})
+	} else {
+		st, err = sqlite.Open(dir, sqlite.Options{})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -363,3 +363,27 @@ func TestWriteAsOnTwoInstances(t *testing.T) {
 		t.Fatalf("history has %d ops, %d counters handed out; want 81 and 80", len(hist), len(counters))
 	}
 }
+
+// TestSessionOnTwoInstances: a console session signed in on one instance is valid on
+// the other, and signing out on the other ends it on both.
+func TestSessionOnTwoInstances(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := open(t, url), open(t, url)
+	defer a.Close()
+	defer b.Close()
+	ctx := context.Background()
+	n := time.Now().UnixMilli()
+	s := store.Session{Hash: "cookie-hash", UserID: "u1", CSRF: "csrf", CreatedAt: n, ExpiresAt: n + 60_000, MaxUntil: n + 3_600_000}
+	if err := a.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Session(ctx, s.Hash, n+1); err != nil || got != s {
+		t.Fatalf("on the other instance: %+v %v", got, err)
+	}
+	if err := b.DeleteSession(ctx, s.Hash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Session(ctx, s.Hash, n+2); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after sign-out on the other instance: %v", err)
+	}
+}

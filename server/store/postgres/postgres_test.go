@@ -36,3 +36,27 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("after reopen: %v", err)
 	}
 }
+
+func TestConsoleStore(t *testing.T) {
+	storetest.RunConsole(t, func(t *testing.T) storetest.ConsoleStore { return open(t, pgtest.URL(t)) })
+}
+
+// TestAuditAppendOnly: the database itself refuses to change or delete an audit entry,
+// whoever asks.
+func TestAuditAppendOnly(t *testing.T) {
+	db := open(t, pgtest.URL(t))
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.AppendAudit(ctx, store.AuditEntry{Action: "sign_in", Actor: "u"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`UPDATE audit_log SET action = 'x'`, `DELETE FROM audit_log`, `TRUNCATE audit_log`} {
+		if _, err := db.Pool().Exec(ctx, q); err == nil {
+			t.Errorf("%s succeeded", q)
+		}
+	}
+	got, err := db.Audit(ctx, store.AuditQuery{})
+	if err != nil || len(got) != 1 || got[0].Action != "sign_in" {
+		t.Fatalf("entries: %+v %v", got, err)
+	}
+}
