@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/fieldnotes/fieldnotes/server/annual"
 	"github.com/fieldnotes/fieldnotes/server/api"
 	"github.com/fieldnotes/fieldnotes/server/console"
 	"github.com/fieldnotes/fieldnotes/server/coordapi"
@@ -38,6 +39,7 @@ func mountConsole(srv *api.Server, d api.Deps, cfg Config) error {
 	}
 	opt := srv.Options()
 	c, err := console.New(console.Deps{Store: st, Sessions: st, Audit: st, Coord: coord, AllowLogin: srv.AllowLogin,
+		Printer: annual.NewPrinter(annual.FindChromium(cfg.Chromium)),
 		Argon2: cfg.Argon2, Log: d.Log.With().Str("component", "console").Logger(), Now: cfg.Now, EnrolmentTTL: opt.EnrolmentTTL})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
