@@ -104,7 +104,7 @@ func TestQuotePicking(t *testing.T) {
 		// The seeded consent covers record_views and contact_for_feedback, not quote.
 		{name: "NoQuoteConsentNoButton", who: "north", method: "GET", path: "/console/conversations/{conversation.north}", status: 200,
 			contains: []string{`id="public-quote"`, "This engagement is not published yet", `href="/console/engagements/` + e.ids["engagement.north"] + `"`},
-			absent: []string{"Use on the public page", `action="/console/conversations/{conversation.north}/public-quote"`}},
+			absent:   []string{"Use on the public page", `action="/console/conversations/` + conv + `/public-quote"`}},
 		{name: "NoQuoteConsentRefused", who: "north", method: "POST", path: "/console/conversations/{conversation.north}/public-quote", form: url.Values{"prompt": {"what_works"}, "action": {"use"}}, status: 422, contains: []string{"did not agree to be quoted, so their answer"}},
 	})
 	if got := e.field(schema.Conversation, conv, "public_quote"); got != "<absent>" {
@@ -120,7 +120,7 @@ func TestQuotePicking(t *testing.T) {
 		{name: "WithoutCSRF", who: "north", method: "POST", path: "/console/conversations/{conversation.north}/public-quote", form: url.Values{"prompt": {"what_works"}, "action": {"use"}}, noCSRF: true, status: 403},
 		{name: "ChoiceAnswerRefused", who: "north", method: "POST", path: "/console/conversations/{conversation.north}/public-quote", form: url.Values{"prompt": {"hear_back_preference"}, "action": {"use"}}, status: 422, contains: []string{"Only a text answer"}},
 		{name: "UnknownPromptRefused", who: "north", method: "POST", path: "/console/conversations/{conversation.north}/public-quote", form: url.Values{"prompt": {"nope"}, "action": {"use"}}, status: 422},
-		{name: "Pick", who: "north", method: "POST", path: "/console/conversations/{conversation.north}/public-quote", form: url.Values{"prompt": {"what_works"}, "action": {"use"}}, status: 303, location: "/console/conversations/{conversation.north}"[:len("/console/conversations/")]},
+		{name: "Pick", who: "north", method: "POST", path: "/console/conversations/{conversation.north}/public-quote", form: url.Values{"prompt": {"what_works"}, "action": {"use"}}, status: 303, location: "/console/conversations/" + conv + "?done=quote#public-quote"},
 		{name: "Picked", who: "north", method: "GET", path: "/console/conversations/{conversation.north}?done=quote", status: 200, contains: []string{"The public page choice is saved.", "Used on the public page", "Stop using on the public page"}},
 		{name: "PickAudited", who: "north", method: "GET", path: "/console/audit", status: 200, contains: []string{"public_quote", "prompt=what_works"}},
 	})
