@@ -358,6 +358,8 @@ func (h *Handlers) pickQuote(c echo.Context) error {
 var (
 	ErrNotTextAnswer  = &Error{Code: schema.CodeInvalidField, Field: "prompt", Message: "not a text answer of this conversation"}
 	ErrNoQuoteConsent = &Error{Code: schema.CodeInvalidField, Field: "prompt", Message: "the consent does not cover quote"}
+	// ErrRejected: a conversation rejected in review is never quoted.
+	ErrRejected = &Error{Code: schema.CodeInvalidField, Field: "prompt", Message: "the conversation was rejected in review"}
 )
 
 // CanQuote tells whether conversation r's consent covers quote and is not withdrawn.
@@ -379,7 +381,8 @@ func CanQuote(ctx context.Context, rp Replica, r syncengine.Record) bool {
 // PickQuote sets conversation r's public quote to its text answer to prompt (nil takes
 // the pick back), as ops under node for a caller of teams (nil: every team). The answer
 // must be a text answer (ErrNotTextAnswer) and the consent must cover quote and not be
-// withdrawn (ErrNoQuoteConsent). It returns the value written: the prompt id, or nil.
+// withdrawn (ErrNoQuoteConsent), and the conversation not rejected in review (ErrRejected).
+// It returns the value written: the prompt id, or nil.
 // The caller has checked that r is live and in the caller's teams.
 func PickQuote(ctx context.Context, rp Replica, node string, teams []string, r syncengine.Record, prompt *string) (any, error) {
 	var value any // null: no pick
@@ -391,6 +394,11 @@ func PickQuote(ctx context.Context, rp Replica, node string, teams []string, r s
 		field(r, schema.AnswerPrefix+pr, &a)
 		if pr == "" || strings.TrimSpace(a.Text) == "" {
 			return nil, ErrNotTextAnswer
+		}
+		var review string
+		field(r, "review_state", &review)
+		if review == schema.ReviewRejected {
+			return nil, ErrRejected
 		}
 		if !CanQuote(ctx, rp, r) {
 			return nil, ErrNoQuoteConsent

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/fieldnotes/fieldnotes/schema"
 	"github.com/fieldnotes/fieldnotes/server/annual"
 	"github.com/fieldnotes/fieldnotes/server/console/form"
 	"github.com/labstack/echo/v4"
@@ -29,12 +28,11 @@ func (h *Console) conversationQuote(c echo.Context) error {
 	if v.Get("action") != "stop" {
 		p := strings.TrimSpace(v.Get("prompt"))
 		prompt = &p
-		if fields(r.Fields).str("review_state") == schema.ReviewRejected {
-			return h.conversationPage(c, form.Review{}, form.Errors{{Field: "public-quote", Message: "console.quote.rejected"}}, http.StatusUnprocessableEntity)
-		}
 	}
 	value, err := annual.PickQuote(c.Request().Context(), h.Store, w.User.NodeID, w.Teams, r, prompt)
 	switch {
+	case errors.Is(err, annual.ErrRejected):
+		return h.conversationPage(c, form.Review{}, form.Errors{{Field: "public-quote", Message: "console.quote.rejected"}}, http.StatusUnprocessableEntity)
 	case errors.Is(err, annual.ErrNotTextAnswer):
 		return h.conversationPage(c, form.Review{}, form.Errors{{Field: "public-quote", Message: "console.quote.not_text"}}, http.StatusUnprocessableEntity)
 	case errors.Is(err, annual.ErrNoQuoteConsent):
