@@ -140,24 +140,44 @@ func (h *Handlers) report(c echo.Context) error {
 	if !pdf && !wants(c, "text/html") && !wants(c, "text/*") && !wants(c, "*/*") && c.Request().Header.Get(echo.HeaderAccept) != "" {
 		return &api.Error{Code: "not_acceptable", Status: http.StatusNotAcceptable}
 	}
-	if pdf && (h.Printer == nil || h.Printer.Chromium == "") {
-		return fail(ErrNoBrowser) // before the work: the answer is the same
-	}
-	rep, err := h.Svc.Build(c.Request().Context(), q)
+	out, csp, err := h.Svc.Make(c.Request().Context(), h.Printer, q, api.Caller(c).Subject, pdf)
 	if err != nil {
 		return fail(err)
 	}
-	var buf bytes.Buffer
-	csp, err := RenderHTML(&buf, rep)
-	if err != nil {
-		return err
-	}
-	name := "annual-report-" + q.From + "-" + q.To + "-" + q.Lang
 	c.Response().Header().Set("Cache-Control", "no-store")
+	if pdf {
+		c.Response().Header().Set(echo.HeaderContentDisposition, `inline; filename="`+FileName(q)+`.pdf"`)
+		return c.Blob(http.StatusOK, "application/pdf", out)
+	}
+	setPageHeaders(c, csp)
+	c.Response().Header().Set("Content-Language", q.Lang)
+	return c.HTMLBlob(http.StatusOK, out)
+}
+
+// FileName is a report's file name without its extension.
+func FileName(q Query) string { return "annual-report-" + q.From + "-" + q.To + "-" + q.Lang }
+
+// Make builds the report q asks for (q.Teams already scoped to the caller's teams, nil
+// for every team), renders it as HTML, and with pdf prints it with p. It records in the
+// export log that who made it. The HTML comes with the Content-Security-Policy it must
+// be served with (it is a standalone printable page); csp is "" for a PDF. With pdf and
+// no browser it fails with ErrNoBrowser before doing any work.
+func (s *Service) Make(ctx context.Context, p *Printer, q Query, who string, pdf bool) (out []byte, csp string, err error) {
+	if pdf && (p == nil || p.Chromium == "") {
+		return nil, "", ErrNoBrowser // before the work: the answer is the same
+	}
+	rep, err := s.Build(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	var buf bytes.Buffer
+	if csp, err = RenderHTML(&buf, rep); err != nil {
+		return nil, "", err
+	}
 	// The export log records who made a report with people's words in it: rows is the
 	// number of quotes it carries.
 	logged := func(format string, complete bool) error {
-		if h.Svc.Coord == nil {
+		if s.Coord == nil {
 			return nil
 		}
 		teams := q.Teams
@@ -170,27 +190,24 @@ func (h *Handlers) report(c echo.Context) error {
 		for _, e := range rep.Entries {
 			quotes += len(e.Quotes)
 		}
-		_, err := h.Svc.Coord.LogExport(context.WithoutCancel(c.Request().Context()), reports.ExportRecord{Who: api.Caller(c).Subject,
+		_, err := s.Coord.LogExport(context.WithoutCancel(ctx), reports.ExportRecord{Who: who,
 			Collection: ExportName, Format: format, Teams: teams, Rows: quotes, Complete: complete})
 		return err
 	}
 	if pdf {
-		out, err := h.Printer.PDF(c.Request().Context(), buf.Bytes())
+		out, err := p.PDF(ctx, buf.Bytes())
 		if lerr := logged("pdf", err == nil); lerr != nil && err == nil {
 			err = lerr
 		}
 		if err != nil {
-			return fail(err)
+			return nil, "", err
 		}
-		c.Response().Header().Set(echo.HeaderContentDisposition, `inline; filename="`+name+`.pdf"`)
-		return c.Blob(http.StatusOK, "application/pdf", out)
+		return out, "", nil
 	}
 	if err := logged("html", true); err != nil {
-		return err
+		return nil, "", err
 	}
-	setPageHeaders(c, csp)
-	c.Response().Header().Set("Content-Language", q.Lang)
-	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+	return buf.Bytes(), csp, nil
 }
 
 // teamFor is the one team a text belongs to: ?team=, or the caller's only team.
@@ -326,39 +343,74 @@ func (h *Handlers) pickQuote(c echo.Context) error {
 	if _, ok := present["prompt"]; !ok {
 		return api.FailField(schema.CodeRequired, "prompt")
 	}
-	var value any // null: no pick
-	if req.Prompt != nil {
-		prompt := strings.TrimSpace(*req.Prompt)
-		var a struct {
-			Text string `json:"text"`
-		}
-		field(r, schema.AnswerPrefix+prompt, &a)
-		if prompt == "" || strings.TrimSpace(a.Text) == "" {
-			return api.Fail(schema.CodeInvalidField, map[string]any{"field": "prompt", "reason": "not a text answer of this conversation"})
-		}
-		var consent string
-		field(r, "consent", &consent)
-		ok := false
-		if schema.ValidRecordID(consent) {
-			cr, err := h.Svc.Replica.Get(c.Request().Context(), syncengine.RecordKey{Collection: schema.Consent, Record: consent})
-			if err == nil && !cr.Erased && !cr.Deleted && !cr.Withdrawn {
-				var scopes []string
-				field(cr, "scopes", &scopes)
-				ok = slices.Contains(scopes, schema.ScopeQuote)
-			}
-		}
-		if !ok {
-			return api.Fail(schema.CodeInvalidField, map[string]any{"field": "prompt", "reason": "the consent does not cover quote"})
-		}
-		value = prompt
-	}
 	p := api.Caller(c)
-	if _, _, err := h.Svc.Replica.WriteAs(c.Request().Context(), p.Node, []syncengine.Change{
-		{Collection: schema.Conversation, Record: r.ID, Kind: schema.KindSet, Field: PublicQuoteField, Value: value},
-	}, syncengine.ApplyOptions{Hub: true, Teams: p.Teams, Team: r.Team}); err != nil {
+	value, err := PickQuote(c.Request().Context(), h.Svc.Replica, p.Node, p.Teams, r, req.Prompt)
+	var e *Error
+	if errors.As(err, &e) && e.Code == schema.CodeInvalidField {
+		return api.Fail(schema.CodeInvalidField, map[string]any{"field": e.Field, "reason": e.Message})
+	} else if err != nil {
 		return fail(err)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"conversation": r.ID, "public_quote": value})
+}
+
+// The reasons PickQuote refuses a pick (code invalid_field, field prompt).
+var (
+	ErrNotTextAnswer  = &Error{Code: schema.CodeInvalidField, Field: "prompt", Message: "not a text answer of this conversation"}
+	ErrNoQuoteConsent = &Error{Code: schema.CodeInvalidField, Field: "prompt", Message: "the consent does not cover quote"}
+	// ErrRejected: a conversation rejected in review is never quoted.
+	ErrRejected = &Error{Code: schema.CodeInvalidField, Field: "prompt", Message: "the conversation was rejected in review"}
+)
+
+// CanQuote tells whether conversation r's consent covers quote and is not withdrawn.
+func CanQuote(ctx context.Context, rp Replica, r syncengine.Record) bool {
+	var consent string
+	field(r, "consent", &consent)
+	if !schema.ValidRecordID(consent) {
+		return false
+	}
+	cr, err := rp.Get(ctx, syncengine.RecordKey{Collection: schema.Consent, Record: consent})
+	if err != nil || cr.Erased || cr.Deleted || cr.Withdrawn {
+		return false
+	}
+	var scopes []string
+	field(cr, "scopes", &scopes)
+	return slices.Contains(scopes, schema.ScopeQuote)
+}
+
+// PickQuote sets conversation r's public quote to its text answer to prompt (nil takes
+// the pick back), as ops under node for a caller of teams (nil: every team). The answer
+// must be a text answer (ErrNotTextAnswer) and the consent must cover quote and not be
+// withdrawn (ErrNoQuoteConsent), and the conversation not rejected in review (ErrRejected).
+// It returns the value written: the prompt id, or nil.
+// The caller has checked that r is live and in the caller's teams.
+func PickQuote(ctx context.Context, rp Replica, node string, teams []string, r syncengine.Record, prompt *string) (any, error) {
+	var value any // null: no pick
+	if prompt != nil {
+		pr := strings.TrimSpace(*prompt)
+		var a struct {
+			Text string `json:"text"`
+		}
+		field(r, schema.AnswerPrefix+pr, &a)
+		if pr == "" || strings.TrimSpace(a.Text) == "" {
+			return nil, ErrNotTextAnswer
+		}
+		var review string
+		field(r, "review_state", &review)
+		if review == schema.ReviewRejected {
+			return nil, ErrRejected
+		}
+		if !CanQuote(ctx, rp, r) {
+			return nil, ErrNoQuoteConsent
+		}
+		value = pr
+	}
+	if _, _, err := rp.WriteAs(ctx, node, []syncengine.Change{
+		{Collection: schema.Conversation, Record: r.ID, Kind: schema.KindSet, Field: PublicQuoteField, Value: value},
+	}, syncengine.ApplyOptions{Hub: true, Teams: teams, Team: r.Team}); err != nil {
+		return nil, err
+	}
+	return value, nil
 }
 
 func decodeJSON(c echo.Context, v any) error {

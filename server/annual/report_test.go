@@ -3,6 +3,7 @@ package annual
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -10,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fieldnotes/fieldnotes/schema"
 	"github.com/fieldnotes/fieldnotes/server/reports"
+	"github.com/fieldnotes/fieldnotes/syncengine"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/annual golden files")
@@ -332,5 +335,31 @@ func TestReportEmptyYear(t *testing.T) {
 		if !strings.Contains(html, want) {
 			t.Errorf("empty report lacks %q", want)
 		}
+	}
+}
+
+// A conversation rejected in review is never picked for the public page, whoever asks
+// (the API and the console share PickQuote), even though its consent covers quote.
+func TestPickQuoteRefusesRejected(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k := syncengine.RecordKey{Collection: schema.Conversation, Record: f.rejectedConv}
+	r, err := f.st.Get(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !CanQuote(ctx, f.st, r) {
+		t.Fatal("fixture: the rejected conversation's consent should cover quote")
+	}
+	prompt := "what_could_be_better"
+	if _, err := PickQuote(ctx, f.st, "coordinator-test", nil, r, &prompt); !errors.Is(err, ErrRejected) {
+		t.Fatalf("pick of a rejected conversation: %v, want ErrRejected", err)
+	}
+	if _, err := PickQuote(ctx, f.st, "coordinator-test", nil, r, nil); err != nil {
+		t.Fatalf("clearing the pick of a rejected conversation: %v", err)
+	}
+	r, _ = f.st.Get(ctx, k)
+	if string(r.Fields[PublicQuoteField]) != "" && string(r.Fields[PublicQuoteField]) != "null" {
+		t.Errorf("public_quote after clearing: %s", r.Fields[PublicQuoteField])
 	}
 }

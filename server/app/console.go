@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/fieldnotes/fieldnotes/server/annual"
 	"github.com/fieldnotes/fieldnotes/server/api"
 	"github.com/fieldnotes/fieldnotes/server/console"
 	"github.com/fieldnotes/fieldnotes/server/coordapi"
@@ -38,7 +39,8 @@ func mountConsole(srv *api.Server, d api.Deps, cfg Config) error {
 	}
 	opt := srv.Options()
 	c, err := console.New(console.Deps{Store: st, Sessions: st, Audit: st, Coord: coord, AllowLogin: srv.AllowLogin,
-		Argon2: cfg.Argon2, Log: d.Log.With().Str("component", "console").Logger(), Now: cfg.Now, EnrolmentTTL: opt.EnrolmentTTL})
+		Argon2: cfg.Argon2, Log: d.Log.With().Str("component", "console").Logger(), Now: cfg.Now, EnrolmentTTL: opt.EnrolmentTTL,
+		Printer: annual.NewPrinter(annual.FindChromium(cfg.Chromium))})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}

@@ -6,7 +6,7 @@
 // per page action (noun_verb.go), form parsing in package form, every route in
 // routes.go, sessions in session.go and CSRF in csrf.go. Handlers call the same domain
 // packages as the JSON API (the store, server/reports, server/feedback, server/export,
-// server/coordapi's services, server/auth): never the API over HTTP, never a copy of its
+// server/coordapi's services, server/annual, server/auth): never the API over HTTP, never a copy of its
 // logic. Writes go through the store's WriteAs under the signed-in person's op node, so
 // tablets receive them at their next pull.
 //
@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/fieldnotes/fieldnotes/server/annual"
 	"github.com/fieldnotes/fieldnotes/server/auth"
 	"github.com/fieldnotes/fieldnotes/server/coordapi"
 	"github.com/fieldnotes/fieldnotes/server/store"
@@ -48,6 +49,11 @@ type Deps struct {
 	Now        func() time.Time
 	// EnrolmentTTL is how long a new enrolment code is valid (the API's).
 	EnrolmentTTL time.Duration
+	// Annual makes the annual involvement report and keeps its texts (built on Coord's
+	// reports and the store when nil). Printer prints its PDF; nil: no browser, a PDF
+	// gets the pdf_unavailable page.
+	Annual  *annual.Service
+	Printer *annual.Printer
 	// SessionIdle and SessionMax bound a session (defaults 2 hours idle, 12 hours).
 	SessionIdle, SessionMax time.Duration
 }
@@ -79,6 +85,9 @@ func New(d Deps) (*Console, error) {
 	}
 	if d.AllowLogin == nil {
 		d.AllowLogin = func(string) (bool, time.Duration) { return true, 0 }
+	}
+	if d.Annual == nil {
+		d.Annual = &annual.Service{Reports: d.Coord.Reports, Coord: d.Coord.Coord, Replica: d.Store, Now: d.Now}
 	}
 	t, err := parseTemplates()
 	if err != nil {

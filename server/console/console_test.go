@@ -67,6 +67,7 @@ type env struct {
 	ids    map[string]string // engagement.north, conversation.north, consent.north, … decision.south
 	users  map[string]store.User
 	logins int
+	coord  *coordapi.Handlers
 }
 
 func newEnv(t *testing.T, opts ...func(*console.Deps)) *env {
@@ -112,6 +113,7 @@ func newEnv(t *testing.T, opts ...func(*console.Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.coord = coord
 	d := console.Deps{Store: st, Sessions: st, Audit: st, Coord: coord, Argon2: auth.TestArgon2, Log: zerolog.Nop(),
 		AllowLogin: func(string) (bool, time.Duration) { e.logins++; return e.logins <= 1000, time.Second }}
 	for _, o := range opts {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fieldnotes/fieldnotes/locales"
 	"github.com/fieldnotes/fieldnotes/schema"
+	"github.com/fieldnotes/fieldnotes/server/annual"
 	"github.com/fieldnotes/fieldnotes/server/console/form"
 	"github.com/fieldnotes/fieldnotes/syncengine"
 	"github.com/labstack/echo/v4"
@@ -47,6 +48,12 @@ type conversationData struct {
 	ReviewStates                                                    []string
 	History                                                         []historyRow
 	Form                                                            form.Review
+	// The public page: the picked prompt (public_quote), whether an answer may be
+	// picked (consent covers quote, not withdrawn, not rejected in review), and whether
+	// the engagement is published.
+	Picked             string
+	CanPick, Published bool
+	Rejected           bool
 }
 
 // loadConversation reads a conversation the person may see and whose consent is valid
@@ -95,10 +102,14 @@ func (h *Console) conversationPage(c echo.Context, fr form.Review, errs form.Err
 	if d.Review == "" {
 		d.Review = ReviewReceived
 	}
+	d.Picked = f.str(annual.PublicQuoteField)
+	d.Rejected = d.Review == schema.ReviewRejected
+	d.CanPick = !d.Rejected && annual.CanQuote(ctx, h.Store, r)
 	questions := func(string) string { return "" }
 	choices := func(_, c string) string { return c }
 	if e, err := h.record(ctx, current(c), schema.Engagement, d.Engagement); err == nil {
 		d.EngagementTitle = fields(e.Fields).str("title")
+		d.Published = fields(e.Fields).boolean(annual.PublishedField)
 		questions, choices = h.questions(c, fields(e.Fields).str("prompt_set"))
 	}
 	for k, raw := range r.Fields {

@@ -278,6 +278,31 @@ func TestJourney(t *testing.T) {
 		t.Errorf("the tablet has %d conversations after the withdrawal, want 8", len(left))
 	}
 
+	// The annual report page: a new version of the governance text, then the report as a
+	// web page from the form with scripts off (the forms need none).
+	b.open("/console/annual")
+	b.checkAxe("annual report page")
+	gov := "#text-" + srv.Demo.Team + "-governance"
+	b.set(gov, "The board reads what people told us every quarter.")
+	b.submit(`main form[action="/console/annual/texts"] button[type=submit]`)
+	if got := b.text("main"); !strings.Contains(b.location(), "/console/annual?done=saved") || !strings.Contains(got, "The board reads what people told us every quarter.") {
+		t.Errorf("text not saved: at %s\n%s", b.location(), got)
+	}
+	b.checkAxe("annual report page, text saved")
+	b.scripts(false)
+	b.click("#annual-view")
+	for i := 0; i < 300 && !strings.Contains(b.location(), "/console/annual/report?"); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	for i := 0; i < 100 && b.eval(`document.readyState`) != "complete"; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := b.text("body"); !strings.Contains(b.location(), "/console/annual/report?from=") || !strings.Contains(got, "The board reads what people told us every quarter.") {
+		t.Errorf("report from the form with scripts off: at %s\n%.300s", b.location(), got)
+	}
+	b.scripts(true)
+	b.checkAxe("annual report")
+
 	// The crawl: every page linked from the console answers 200 and passes axe, at both
 	// sizes and in Arabic, right to left.
 	parent := b.t
@@ -296,6 +321,15 @@ func TestJourney(t *testing.T) {
 	atLeast := func(t *testing.T, pages []string) {
 		if len(pages) < 20 {
 			t.Errorf("the crawl reached only %d pages: %v", len(pages), pages)
+		}
+		// The annual report page and the standalone report it links to (axe on both).
+		var annualPage, annualReport bool
+		for _, p := range pages {
+			annualPage = annualPage || p == "/console/annual"
+			annualReport = annualReport || strings.HasPrefix(p, "/console/annual/report?")
+		}
+		if !annualPage || !annualReport {
+			t.Errorf("the crawl did not reach the annual page (%v) and its report (%v): %v", annualPage, annualReport, pages)
 		}
 		t.Logf("%d pages: %v", len(pages), pages)
 	}

@@ -190,6 +190,7 @@ var nav = []struct {
 	{"/console/devices", "console.nav.devices", false},
 	{"/console/conversations", "console.nav.conversations", false},
 	{"/console/reports", "console.nav.reports", false},
+	{"/console/annual", "console.nav.annual", false},
 	{"/console/decisions", "console.nav.decisions", false},
 	{"/console/feedback", "console.nav.feedback", false},
 	{"/console/withdrawals", "console.nav.withdrawals", false},
@@ -223,7 +224,7 @@ func (h *Console) newPage(c echo.Context, titleID string, data any) *page {
 }
 
 // flashes are the confirmations a redirect may ask to show (?done=…).
-var flashes = []string{"saved", "code", "revoked", "reviewed", "withdrawn", "queued", "status", "baseline", "progress", "user", "team", "signed_out"}
+var flashes = []string{"saved", "code", "revoked", "reviewed", "withdrawn", "queued", "status", "baseline", "progress", "user", "team", "signed_out", "quote"}
 
 func validFlash(d string) bool { return contains(flashes, d) }
 

@@ -48,9 +48,15 @@ func (h *Console) routes(e *echo.Echo) {
 	g.GET("/conversations/:id", h.conversationShow)
 	g.POST("/conversations/:id/review", h.conversationReview)
 	g.POST("/conversations/:id/themes", h.conversationThemes)
+	g.POST("/conversations/:id/public-quote", h.conversationQuote)
 
 	g.GET("/reports", h.reportShow)
 	g.POST("/reports/baselines", h.baselineUpload)
+
+	g.GET("/annual", h.annualShow)
+	g.GET("/annual/report", h.annualReport)
+	g.GET("/annual/report.pdf", h.annualReport)
+	g.POST("/annual/texts", h.annualTextSave)
 
 	g.GET("/decisions", h.decisionList)
 	g.GET("/decisions/new", h.decisionNew)
