@@ -52,7 +52,7 @@ func TestConsoleOnPostgres(t *testing.T) {
 	}{
 		{"Pages", TestPages}, {"SecurityHeadersAndCookies", TestSecurityHeadersAndCookies}, {"SignOutEndsSession", TestSignOutEndsSession},
 		{"SessionExpires", TestSessionExpires}, {"LoginRateLimited", TestLoginRateLimited}, {"AuditIsAppendOnly", TestAuditIsAppendOnly},
-		{"DecisionStageAndNotes", TestDecisionStageAndNotes},
+		{"DecisionStageAndNotes", TestDecisionStageAndNotes}, {"AnnualPage", TestAnnualPage}, {"QuotePicking", TestQuotePicking},
 	} {
 		t.Run(c.name, c.fn)
 	}
