@@ -141,6 +141,7 @@ type opKey struct {
 
 type pendingOp struct {
 	seq, nid, rid int64
+	team          string // the record's: pulls read a team's ops by (team, seq)
 	op            Op
 	dead          bool // purged before it was written
 }
@@ -323,7 +324,7 @@ func (t *sqlTxn) insertOp(op *Op, r *row) (*Op, bool, error) {
 	}
 	t.known[key] = op.Stamp()
 	t.pendingAt[seq] = len(t.pending)
-	t.pending = append(t.pending, pendingOp{seq: seq, nid: nid, rid: t.rid(r), op: *op})
+	t.pending = append(t.pending, pendingOp{seq: seq, nid: nid, rid: t.rid(r), team: r.team, op: *op})
 	if top, ok := t.s.topCounters[nid]; ok && op.Counter > top {
 		t.s.topCounters[nid] = op.Counter // only ever raised: a rollback leaves it high, which is safe
 	}
@@ -388,7 +389,7 @@ func (t *sqlTxn) writePending() error {
 			rows = append(rows, p)
 		}
 	}
-	args := make([]any, 0, insertOpsSizes[0]*10)
+	args := make([]any, 0, insertOpsSizes[0]*11)
 	for len(rows) > 0 {
 		n := insertOpsSizes[len(insertOpsSizes)-1]
 		for _, size := range insertOpsSizes {
@@ -412,7 +413,7 @@ func (t *sqlTxn) writePending() error {
 				b, _ := json.Marshal(p.op.Observed)
 				observed = string(b)
 			}
-			args = append(args, p.seq, p.nid, int64(p.op.Counter), p.rid, p.op.TS, int64(p.op.TC), p.op.Kind, field, value, observed)
+			args = append(args, p.seq, p.nid, int64(p.op.Counter), p.rid, p.op.TS, int64(p.op.TC), p.op.Kind, field, value, observed, p.team)
 		}
 		if _, err := t.exec(insertOpsQuery(n), args...); err != nil {
 			return err
