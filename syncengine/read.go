@@ -85,6 +85,9 @@ func (s *Store) Pull(ctx context.Context, teams []string, cursor int64, limit in
 	}
 	// Without the index named, SQLite (no ANALYZE statistics) reads the erasures through
 	// records_team: every record of the team, on every page.
+	if teams != nil && len(teams) == 0 {
+		return res, nil // no team: nothing erased to tell of either
+	}
 	efilter, eargs := teamFilter("team", teams)
 	erows, err := tx.QueryContext(ctx, `SELECT collection, id FROM records INDEXED BY records_erased WHERE erased_seq > ? AND erased_seq <= ?`+efilter+` ORDER BY erased_seq`,
 		append([]any{cursor, res.Cursor}, eargs...)...)
