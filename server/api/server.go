@@ -154,7 +154,7 @@ func New(deps Deps, opt Options) *Server {
 			return Internal(err)
 		},
 	}))
-	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}))
+	e.Use(gzipResponses())
 
 	s.routes()
 	return s

@@ -81,6 +81,8 @@ func (d *hubDevice) ops(eng string, c conversation) []syncengine.Op {
 
 func (h *hub) name() string { return "fieldnotes" }
 
+func (h *hub) pid() int { return 0 } // in this process
+
 func (h *hub) url(path string) string { return h.srv.URL() + path }
 
 // setup starts the server, makes a team, a coordinator and the engagement, enrols the

@@ -52,6 +52,7 @@ type options struct {
 // system is one side of the comparison. setup and check are not timed.
 type system interface {
 	name() string
+	pid() int // the server's process if it runs in its own, else 0
 	setup(w *workload) error
 	push() (phase, error)
 	pull() (phase, error)
@@ -153,15 +154,17 @@ func runOne(s system, w *workload, o options, last bool) (r result, err error) {
 		return func() { pprof.StopCPUProfile(); f.Close() }
 	}
 	runtime.GC() // the other system's garbage is not this one's to collect
-	stop := prof("push")
+	stop, cpu, wire := prof("push"), cpuTime(s.pid()), wireBytes.Load()
 	r.push, err = s.push()
+	r.push.cpu, r.push.wire = cpuTime(s.pid())-cpu, wireBytes.Load()-wire
 	stop()
 	if err != nil {
 		return r, fmt.Errorf("push: %w", err)
 	}
 	runtime.GC()
-	stop = prof("pull")
+	stop, cpu, wire = prof("pull"), cpuTime(s.pid()), wireBytes.Load()
 	r.pull, err = s.pull()
+	r.pull.cpu, r.pull.wire = cpuTime(s.pid())-cpu, wireBytes.Load()-wire
 	stop()
 	if err != nil {
 		return r, fmt.Errorf("pull: %w", err)
@@ -177,10 +180,12 @@ func printRun(out io.Writer, name string, r result) {
 	if name == "pouchdb" {
 		unit = "documents"
 	}
-	fmt.Fprintf(out, "%-10s push %6.0f conversations/s  (%d %s in %d requests, %v; request p50 %v, p99 %v)\n", name, r.push.rate(),
-		r.push.units, unit, r.push.requests, r.push.wall.Round(time.Millisecond), r.push.pct(0.5).Round(100*time.Microsecond), r.push.pct(0.99).Round(100*time.Microsecond))
-	fmt.Fprintf(out, "%-10s pull %6.0f conversations/s  (%d %s in %d pages, %v; page p50 %v, p99 %v)\n", "", r.pull.rate(),
-		r.pull.units, unit, r.pull.requests, r.pull.wall.Round(time.Millisecond), r.pull.pct(0.5).Round(100*time.Microsecond), r.pull.pct(0.99).Round(100*time.Microsecond))
+	fmt.Fprintf(out, "%-10s push %6.0f conversations/s  (%d %s in %d requests, %v, CPU %v; request p50 %v, p99 %v)\n", name, r.push.rate(),
+		r.push.units, unit, r.push.requests, r.push.wall.Round(time.Millisecond), r.push.cpu.Round(10*time.Millisecond),
+		r.push.pct(0.5).Round(100*time.Microsecond), r.push.pct(0.99).Round(100*time.Microsecond))
+	fmt.Fprintf(out, "%-10s pull %6.0f conversations/s  (%d %s in %d pages, %.1f MB on the wire, %v, CPU %v; page p50 %v, p99 %v)\n", "", r.pull.rate(),
+		r.pull.units, unit, r.pull.requests, float64(r.pull.wire)/1e6, r.pull.wall.Round(time.Millisecond), r.pull.cpu.Round(10*time.Millisecond),
+		r.pull.pct(0.5).Round(100*time.Microsecond), r.pull.pct(0.99).Round(100*time.Microsecond))
 	fmt.Fprintf(out, "%-10s check: lost %d, duplicated %d; %s: %s\n", "", r.check.lost, r.check.duplicated, r.check.detail, verdict(r.check.ok(), "equal", "NOT EQUAL"))
 }
 

@@ -32,6 +32,8 @@ type pouch struct {
 
 func (p *pouch) name() string { return "pouchdb" }
 
+func (p *pouch) pid() int { return p.cmd.Process.Pid }
+
 // findPeer is testdata/peers/pouchdb in the module that holds the working directory.
 func findPeer() (string, error) {
 	dir, err := os.Getwd()

@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -79,6 +82,8 @@ type phase struct {
 	units         int // ops or documents moved
 	requests      int
 	wall          time.Duration
+	cpu           time.Duration // the server's and the clients' CPU time (0 where not measured)
+	wire          int64         // response bytes the clients read off the wire
 	lat           []time.Duration
 }
 
@@ -104,10 +109,31 @@ func (c check) ok() bool {
 	return c.lost == 0 && c.duplicated == 0 && c.hash != "" && c.hash == c.wantHash
 }
 
-// tablet is one simulated device's HTTP client: Go's default transport (its own
-// connections, gzip responses accepted and decoded), as a tablet's would be.
+// newTablet is one simulated device's HTTP client: Go's default transport (its own
+// connections, gzip responses accepted and decoded), as a tablet's would be, except that
+// it counts the bytes it reads off the wire.
 func newTablet() *http.Client {
-	return &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 5 * time.Minute}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	dial := tr.DialContext
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{c}, nil
+	}
+	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}
+}
+
+// wireBytes counts the bytes every tablet has read from its connections.
+var wireBytes atomic.Int64
+
+type countingConn struct{ net.Conn }
+
+func (c countingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	wireBytes.Add(int64(n))
+	return n, err
 }
 
 // do sends one request and returns the response body (decoded from gzip by the transport).
