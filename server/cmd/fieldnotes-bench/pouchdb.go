@@ -20,6 +20,7 @@ import (
 type pouch struct {
 	w       *workload
 	peerDir string
+	mode    string // express-pouchdb's mode
 	dir     string
 	cmd     *exec.Cmd
 	stdin   io.Closer
@@ -125,7 +126,7 @@ func (p *pouch) start() error {
 	if err != nil {
 		return err
 	}
-	p.cmd = exec.Command("node", "server.js", filepath.Join(p.dir, "db"))
+	p.cmd = exec.Command("node", "server.js", filepath.Join(p.dir, "db"), p.mode)
 	p.cmd.Dir = p.peerDir
 	p.cmd.Stderr = logf
 	stdout, err := p.cmd.StdoutPipe()

@@ -1,8 +1,9 @@
 // The PouchDB peer fieldnotes-bench runs side by side with the hub: PouchDB 9 (LevelDB on
-// disk) behind express-pouchdb 4.2.0 in its minimumForPouchDB mode (the routes a PouchDB
-// client syncs through, with gzip responses), on a loopback port.
+// disk) behind express-pouchdb 4.2.0, on a loopback port, in MODE: minimumForPouchDB (the
+// default here: only the routes a PouchDB client syncs through, with gzip responses) or
+// fullCouchDB (express-pouchdb's own default, as pouchdb-server runs it).
 //
-//   node server.js DATA_DIR
+//   node server.js DATA_DIR [MODE]
 //
 // It prints one line of JSON, {"url": "http://127.0.0.1:PORT"}, once it listens, and exits
 // when its standard input closes (so it never outlives the harness that started it).
@@ -15,8 +16,9 @@ const PouchDB = require('pouchdb');
 const expressPouchDB = require('express-pouchdb');
 
 const dir = process.argv[2];
-if (!dir) {
-  console.error('usage: node server.js DATA_DIR');
+const mode = process.argv[3] || 'minimumForPouchDB';
+if (!dir || !['minimumForPouchDB', 'fullCouchDB'].includes(mode)) {
+  console.error('usage: node server.js DATA_DIR [minimumForPouchDB|fullCouchDB]');
   process.exit(2);
 }
 fs.mkdirSync(dir, { recursive: true });
@@ -24,7 +26,7 @@ fs.mkdirSync(dir, { recursive: true });
 const DB = PouchDB.defaults({ prefix: path.resolve(dir) + path.sep });
 const app = express();
 app.use('/', expressPouchDB(DB, {
-  mode: 'minimumForPouchDB',
+  mode: mode,
   configPath: path.join(dir, 'config.json'),
   logPath: path.join(dir, 'log.txt'),
 }));
