@@ -123,7 +123,7 @@ func Open(dir string, opts ...Option) (*Device, error) {
 		return nil, err
 	}
 	now := o.now
-	st, err := syncengine.Open(filepath.Join(dir, DBName), syncengine.Options{Now: func() int64 { return now().UnixMilli() }})
+	st, err := syncengine.Open(filepath.Join(dir, DBName), syncengine.Tablet(syncengine.Options{Now: func() int64 { return now().UnixMilli() }}))
 	if err != nil {
 		return nil, err
 	}

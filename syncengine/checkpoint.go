@@ -17,8 +17,10 @@ type checkpointer struct {
 	db     *sql.DB
 	kick   chan struct{}
 	done   chan struct{}
-	mu     sync.Mutex // guards closed, so a kick never lands on a closed channel
+	every  int        // commits between kicks
+	mu     sync.Mutex // guards closed and since, so a kick never lands on a closed channel
 	closed bool
+	since  int // commits since the last kick
 }
 
 func startCheckpointer(path string, opt Options) (*checkpointer, error) {
@@ -27,7 +29,7 @@ func startCheckpointer(path string, opt Options) (*checkpointer, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	c := &checkpointer{db: db, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &checkpointer{db: db, kick: make(chan struct{}, 1), done: make(chan struct{}), every: max(1, opt.CheckpointAfterCommits)}
 	go c.loop()
 	return c, nil
 }
@@ -47,6 +49,10 @@ func (c *checkpointer) committed() {
 	if c.closed {
 		return
 	}
+	if c.since++; c.since < c.every {
+		return
+	}
+	c.since = 0
 	select {
 	case c.kick <- struct{}{}:
 	default: // one is already due
