@@ -102,7 +102,7 @@ func BenchmarkApplyVsPlainInsert(b *testing.B) {
 	for _, cfg := range []struct {
 		name string
 		opt  Options
-	}{{"tablet", Options{}}, {"hub", Hub(Options{})}} {
+	}{{"tablet", Tablet(Options{})}, {"hub", Hub(Options{})}} {
 		for _, n := range []int{1000, 5000} { // conversations; ×24 ops
 			b.Run(fmt.Sprintf("%s/ops=%d", cfg.name, n*24), func(b *testing.B) {
 				benchApplyVsPlain(b, cfg.opt, n)
