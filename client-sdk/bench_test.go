@@ -1,7 +1,9 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"github.com/fieldnotes/fieldnotes/schema"
 	"github.com/fieldnotes/fieldnotes/syncengine"
 	"github.com/google/uuid"
+	"github.com/ncruces/go-sqlite3/driver"
 )
 
 // Benchmarks for the device quality bars (DESIGN.md): capture, open, pull.
@@ -23,13 +26,38 @@ import (
 //	go test ./client-sdk -run '^$' -bench . -benchtime 1x   (fixtures are built once per run)
 
 // BenchmarkCaptureConversation: consent + a 10-answer conversation, every step its own
-// committed transaction, as in the field. Reports p50-ms and p99-ms per conversation.
+// committed transaction, as in the field, on a plain store (modernc) and on one
+// encrypted at rest (Adiantum over ncruces/go-sqlite3) side by side, with ncruces's
+// driver unencrypted between them to tell the driver's cost from the cipher's. Reports
+// p50-ms and p99-ms per conversation, and step-p50-us/step-p99-us per committed step.
+//
+//	go test ./client-sdk -run '^$' -bench CaptureConversation -count 3
 func BenchmarkCaptureConversation(b *testing.B) {
+	for _, store := range []struct {
+		name string
+		opts []Option
+	}{
+		{"plain", nil},
+		// ncruces's driver without encryption: what the other SQLite costs by itself.
+		{"ncruces-plain", []Option{func(o *options) { o.openDB = func(dsn string) (*sql.DB, error) { return driver.Open(dsn) } }}},
+		{"encrypted", []Option{WithStoreKey(bytes.Repeat([]byte{0x5a}, 32))}},
+	} {
+		b.Run(store.name, func(b *testing.B) { benchCapture(b, store.opts...) })
+	}
+}
+
+func benchCapture(b *testing.B, opts ...Option) {
 	ctx := context.Background()
-	d := MustOpenDevice(b)
+	d := MustOpenDevice(b, opts...)
 	eng := mustEngagement(b, d)
 	prompts := []string{"p01", "p02", "p03", "p04", "p05", "p06", "p07", "p08", "p09", "p10"}
 	lat := make([]time.Duration, 0, b.N)
+	steps := make([]time.Duration, 0, 12*b.N)
+	step := func(start time.Time) time.Time {
+		now := time.Now()
+		steps = append(steps, now.Sub(start))
+		return now
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
@@ -37,19 +65,25 @@ func BenchmarkCaptureConversation(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		t := step(start)
 		conv, err := d.StartConversation(ctx, ConversationInput{Consent: c.ID, Locales: []string{"pa"}})
 		if err != nil {
 			b.Fatal(err)
 		}
+		t = step(t)
 		for _, p := range prompts {
 			if err := d.Answer(ctx, conv, AnswerInput{PromptID: p, Text: "ਡਾਕਟਰ ਚੰਗੇ ਹਨ ਪਰ ਮੁਲਾਕਾਤ ਲੈਣਾ ਔਖਾ ਹੈ", PromptLocale: "pa", TranslationEN: "The doctors are good but getting an appointment is hard"}); err != nil {
 				b.Fatal(err)
 			}
+			t = step(t)
 		}
 		lat = append(lat, time.Since(start))
 	}
 	b.StopTimer()
 	reportPercentiles(b, lat)
+	sort.Slice(steps, func(i, j int) bool { return steps[i] < steps[j] })
+	b.ReportMetric(float64(steps[len(steps)/2].Microseconds()), "step-p50-us")
+	b.ReportMetric(float64(steps[min(len(steps)-1, len(steps)*99/100)].Microseconds()), "step-p99-us")
 }
 
 func reportPercentiles(b *testing.B, lat []time.Duration) {

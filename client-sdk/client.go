@@ -10,8 +10,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fieldnotes/fieldnotes/syncengine"
@@ -36,7 +38,10 @@ type enrolResponse struct {
 // signs in again as itself: it proves who it is with its last refresh token, and the
 // server gives it back its node id, so the ops it has not pushed yet still go.
 func (d *Device) Enrol(ctx context.Context, serverURL, code, label string) (Identity, error) {
-	serverURL = strings.TrimRight(serverURL, "/")
+	serverURL, err := checkServerURL(serverURL)
+	if err != nil {
+		return Identity{}, err
+	}
 	req := map[string]string{"code": code, "label": label}
 	prev, err := d.Identity()
 	again := err == nil && prev.DeviceID != ""
@@ -89,9 +94,39 @@ func (d *Device) expiresAt(expiresIn int64) int64 {
 
 // SetServer points the device at another server URL (the same server moved).
 func (d *Device) SetServer(ctx context.Context, serverURL string) error {
+	serverURL, err := checkServerURL(serverURL)
+	if err != nil {
+		return err
+	}
 	return d.use(func(s *syncengine.Store) error {
-		return s.SetMeta(ctx, map[string]string{metaServer: strings.TrimRight(serverURL, "/")})
+		return s.SetMeta(ctx, map[string]string{metaServer: serverURL})
 	})
+}
+
+// CheckServerURL is the check Enrol and SetServer make of a server address: the URL they
+// would keep, or invalid_server_url.
+func CheckServerURL(raw string) (string, error) { return checkServerURL(raw) }
+
+// checkServerURL accepts an http:// or https:// URL with a host, and trims its trailing
+// slashes; anything else ("localhost:8080", "ftp://…", "") is invalid_server_url, before
+// any request is made.
+func checkServerURL(raw string) (string, error) {
+	raw = strings.TrimRight(strings.TrimSpace(raw), "/")
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
+		return "", &Error{Code: CodeInvalidServerURL, Field: "server", Detail: "want http:// or https:// and a host"}
+	}
+	return raw, nil
+}
+
+// netError classifies a failed request: a refused connection (the host answered, nothing
+// listens on the port) is connection_refused, which errors.Is still counts as offline;
+// anything else (no route, DNS, timeout) is offline.
+func netError(err error) *Error {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return &Error{Code: CodeConnectionRefused, Err: err}
+	}
+	return &Error{Code: CodeOffline, Err: err}
 }
 
 func (d *Device) meta(key string) (string, error) {
@@ -222,7 +257,7 @@ func (d *Device) roundTrip(ctx context.Context, server, method, path string, bod
 		}
 		req, err := http.NewRequestWithContext(ctx, method, server+path, rd)
 		if err != nil {
-			return &Error{Code: CodeInternal, Err: err}
+			return &Error{Code: CodeInvalidServerURL, Field: "server", Err: err}
 		}
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
@@ -239,7 +274,7 @@ func (d *Device) roundTrip(ctx context.Context, server, method, path string, bod
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			last = &Error{Code: CodeOffline, Err: err}
+			last = netError(err)
 			continue
 		}
 		err = decodeResponse(resp, out)

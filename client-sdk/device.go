@@ -1,7 +1,9 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"log/slog"
@@ -11,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fieldnotes/fieldnotes/client-sdk/internal/atrest"
 	"github.com/fieldnotes/fieldnotes/syncengine"
 )
 
@@ -48,6 +51,7 @@ type Device struct {
 	authMu sync.Mutex         // one token refresh at a time
 	hook   func(string) error // test hook: crash points inside Sync
 	cache  cache
+	key    *atrest.Key // the store key while the store is open; nil when unencrypted
 }
 
 type options struct {
@@ -62,6 +66,11 @@ type options struct {
 	lang       string
 	gzipOver   int
 	onSync     func(error)
+	key        []byte       // the store key (WithStoreKey); nil: unencrypted
+	onWipe     func() error // WithWipeHook
+	// openDB opens an unencrypted store's handles: defaultOpenDB, or another driver
+	// (benchmarks comparing drivers); nil: syncengine's default, modernc.
+	openDB func(string) (*sql.DB, error)
 }
 
 // Option configures Open.
@@ -102,6 +111,23 @@ func WithLanguage(lang string) Option { return func(o *options) { o.lang = lang 
 // success).
 func WithSyncListener(fn func(error)) Option { return func(o *options) { o.onSync = fn } }
 
+// WithStoreKey encrypts the store at rest with key, 32 bytes the platform keystore keeps
+// (Android Keystore, iOS Keychain) and passes in: the database, its WAL and its index
+// are all written through Adiantum (see client-sdk/internal/atrest), so nothing a
+// participant said is readable in the device's files. Open copies the key, and the
+// caller may clear its slice. A store written without a key is encrypted in place the
+// first time it is opened with one; an encrypted store opened with the wrong key, or
+// without one, is refused with ErrStoreKey and left as it is.
+func WithStoreKey(key []byte) Option {
+	return func(o *options) { o.key = bytes.Clone(key) }
+}
+
+// WithWipeHook is called once the store has been wiped (the server revoked the device,
+// or Wipe), after its files and the SDK's copy of the key are gone: the platform
+// destroys the key it keeps there, so the ciphertext left on flash can never be read.
+// Its error is returned by the call that wiped.
+func WithWipeHook(fn func() error) Option { return func(o *options) { o.onWipe = fn } }
+
 // Open opens (creating if needed) the device store <dir>/fieldnotes.db.
 func Open(dir string, opts ...Option) (*Device, error) {
 	o := options{
@@ -115,6 +141,7 @@ func Open(dir string, opts ...Option) (*Device, error) {
 		maxBackoff: 15 * time.Second,
 		lang:       "en",
 		gzipOver:   32 << 10,
+		openDB:     defaultOpenDB,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -123,11 +150,58 @@ func Open(dir string, opts ...Option) (*Device, error) {
 		return nil, err
 	}
 	now := o.now
-	st, err := syncengine.Open(filepath.Join(dir, DBName), syncengine.Tablet(syncengine.Options{Now: func() int64 { return now().UnixMilli() }}))
+	path := filepath.Join(dir, DBName)
+	so := syncengine.Tablet(syncengine.Options{Now: func() int64 { return now().UnixMilli() }, OpenDB: o.openDB})
+	var key *atrest.Key
+	if o.key != nil {
+		var err error
+		if key, err = openKey(path, o.key); err != nil {
+			return nil, err
+		}
+		clear(o.key)
+		o.key = nil
+		so.OpenDB = key.OpenDB
+	} else if state, err := atrest.Inspect(path); err != nil {
+		return nil, err
+	} else if state == atrest.Encrypted {
+		return nil, &Error{Code: CodeStoreKey, Detail: "the store is encrypted and no key was given"}
+	}
+	st, err := syncengine.Open(path, so)
 	if err != nil {
+		if key != nil {
+			key.Destroy()
+		}
 		return nil, err
 	}
-	return &Device{dir: dir, opts: o, store: st}, nil
+	return &Device{dir: dir, opts: o, store: st, key: key}, nil
+}
+
+// openKey readies the store key for the store at path: a plain store (written before
+// encryption) is encrypted in place; an encrypted one must open with this key.
+func openKey(path string, raw []byte) (*atrest.Key, error) {
+	key, err := atrest.New(raw)
+	if err != nil {
+		return nil, &Error{Code: CodeStoreKey, Detail: err.Error()}
+	}
+	if err := atrest.Recover(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		key.Destroy()
+		return nil, err
+	}
+	state, err := atrest.Inspect(path)
+	switch {
+	case err != nil:
+	case state == atrest.Plain:
+		err = key.Encrypt(path)
+	case state == atrest.Encrypted:
+		if verr := key.Verify(path); verr != nil {
+			err = &Error{Code: CodeStoreKey, Detail: "the key does not open this store", Err: verr}
+		}
+	}
+	if err != nil {
+		key.Destroy()
+		return nil, err
+	}
+	return key, nil
 }
 
 // Close closes the store.
@@ -139,6 +213,10 @@ func (d *Device) Close() error {
 	}
 	err := d.store.Close()
 	d.store = nil
+	if d.key != nil {
+		d.key.Destroy()
+		d.key = nil
+	}
 	return err
 }
 
@@ -182,9 +260,21 @@ func (d *Device) wipe() error {
 			errs = append(errs, err)
 		}
 	}
-	d.opts.logger.Warn("device revoked: store wiped", "dir", d.dir)
+	if d.key != nil {
+		d.key.Destroy()
+		d.key = nil
+	}
+	if d.opts.onWipe != nil {
+		errs = append(errs, d.opts.onWipe())
+	}
+	d.opts.logger.Warn("store wiped", "dir", d.dir)
 	return errors.Join(errs...)
 }
+
+// Wipe deletes the store and destroys its key (WithWipeHook), as a revocation does:
+// for a tablet handed back or lost track of. Changes not yet synced are lost with it.
+// The Device can't be used afterwards (ErrRevoked).
+func (d *Device) Wipe() error { return d.wipe() }
 
 // Wiped reports whether the store was wiped after the server revoked the device.
 func (d *Device) Wiped() bool {

@@ -8,6 +8,10 @@
 // equality answer without equality_monitoring, and a withdrawn consent covers nothing.
 // Errors are *Error values with a stable Code and a Message in the worker's language.
 //
+// WithStoreKey encrypts the store at rest (whole file: database, WAL, indexes) with a
+// per-device key the platform keystore keeps; a wipe (revocation, or Wipe) deletes the
+// files and destroys the key. See docs/MOBILE.md.
+//
 // The sync client speaks the wire protocol of docs/PROTOCOL.md (v1) over HTTP: push own
 // ops in batches, pull from a cursor, apply restamped ops and erasures. Every step is
 // idempotent, so a crash anywhere redoes at most one batch or page.

@@ -28,6 +28,15 @@ const (
 	CodeRequired            = schema.CodeRequired
 	CodeTokenExpired        = "token_expired"
 	CodeInternal            = "internal"
+	// CodeStoreKey: the store is encrypted and the key given does not open it (or none
+	// was given); nothing was changed.
+	CodeStoreKey = "store_key"
+	// CodeConnectionRefused: the server's address answered but nothing listens there
+	// (wrong port, or the server is not running); the data stays on the device.
+	CodeConnectionRefused = "connection_refused"
+	// CodeInvalidServerURL: the server address is not a URL the device can use (no
+	// http:// or https://, or no host).
+	CodeInvalidServerURL = "invalid_server_url"
 )
 
 // Error is every failure the SDK reports on purpose: a stable Code, the consent Scope or
@@ -63,9 +72,13 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Is matches errors by code, so errors.Is(err, ErrRevoked) holds for any revoked error.
+// A refused connection is also ErrOffline: the server can't be reached either way.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code && t.Scope == "" && t.Field == ""
+	if !ok || t.Scope != "" || t.Field != "" {
+		return false
+	}
+	return t.Code == e.Code || (t.Code == CodeOffline && e.Code == CodeConnectionRefused)
 }
 
 // Message is the error in lang (a BCP 47 tag), for the worker: "This person has not agreed
@@ -92,6 +105,8 @@ var (
 	ErrNotFound = &Error{Code: CodeNotFound}
 	// ErrOffline: the server could not be reached.
 	ErrOffline = &Error{Code: CodeOffline}
+	// ErrStoreKey: the store is encrypted and the key does not open it.
+	ErrStoreKey = &Error{Code: CodeStoreKey}
 )
 
 func errCode(code string, format string, a ...any) *Error {

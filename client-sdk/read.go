@@ -101,6 +101,11 @@ type Conversation struct {
 	LanguageSwitches []LanguageSwitch `json:"language_switches,omitempty"`
 	Notes            []string         `json:"notes,omitempty"`
 	Themes           []string         `json:"themes,omitempty"`
+	// ReviewState is the coordinators' review: received (never reviewed), has_issues,
+	// approved or rejected. A has_issues conversation carries ReviewComment, which tells
+	// the outreach worker what to put right; it arrives with a pull.
+	ReviewState   string `json:"review_state"`
+	ReviewComment string `json:"review_comment,omitempty"`
 }
 
 // Answer returns the answer to a prompt, if any.
@@ -171,7 +176,11 @@ func conversationFrom(r syncengine.Record) Conversation {
 	c := Conversation{ID: r.ID, Engagement: f.str("engagement"), Participant: f.str("participant"),
 		Consent: f.str("consent"), GroupSize: int(f.num("group_size")), Locales: f.strs("locales"),
 		Interpreter: f.str("interpreter"), StartedAt: f.num("started_at"), EndedAt: f.num("ended_at"),
-		Notes: f.strs("notes"), Themes: f.strs("themes"), Answers: []Answer{}}
+		Notes: f.strs("notes"), Themes: f.strs("themes"), Answers: []Answer{},
+		ReviewState: f.str("review_state"), ReviewComment: f.str("review_comment")}
+	if c.ReviewState == "" {
+		c.ReviewState = schema.ReviewReceived
+	}
 	json.Unmarshal(f["language_switches"], &c.LanguageSwitches)
 	for k, raw := range r.Fields {
 		id, ok := strings.CutPrefix(k, schema.AnswerPrefix)

@@ -75,13 +75,21 @@ func (d *Device) SyncReport(ctx context.Context, progress func(Progress)) (SyncR
 	return rep, err
 }
 
+// metaLastErrorCode keeps the last sync error's code, so it can be shown in any language.
+const metaLastErrorCode = "sdk.last_sync_error_code"
+
 func (d *Device) recordSync(err error) {
 	if d.Wiped() {
 		return
 	}
-	kv := map[string]string{metaLastError: ""}
+	kv := map[string]string{metaLastError: "", metaLastErrorCode: ""}
 	if err != nil {
 		kv[metaLastError] = err.Error()
+		kv[metaLastErrorCode] = CodeSyncFailed
+		var e *Error
+		if errors.As(err, &e) && e.Code != "" {
+			kv[metaLastErrorCode] = e.Code
+		}
 	} else {
 		kv[metaLastSync] = strconv.FormatInt(d.opts.now().UnixMilli(), 10)
 	}
@@ -337,6 +345,10 @@ type Status struct {
 	Hash      string
 	Records   int
 	Rejected  []syncengine.Rejection
+	// LastErrorCode is the last sync error's code (sync_failed if it had none): show
+	// (&Error{Code: LastErrorCode}).Message(lang) to the worker; LastError is English,
+	// for logs.
+	LastErrorCode string
 }
 
 // Status reports the device's sync state.
@@ -353,7 +365,10 @@ func (d *Device) Status(ctx context.Context) (Status, error) {
 		acked, _ := strconv.ParseInt(get(metaAcked), 10, 64)
 		st.Pending = max(written-acked, 0)
 		st.LastSync, _ = strconv.ParseInt(get(metaLastSync), 10, 64)
-		st.LastError, st.Cursor = get(metaLastError), get(metaCursor)
+		st.LastError, st.LastErrorCode, st.Cursor = get(metaLastError), get(metaLastErrorCode), get(metaCursor)
+		if st.LastError != "" && st.LastErrorCode == "" { // written before codes were kept
+			st.LastErrorCode = CodeSyncFailed
+		}
 		if v := get(metaRejected); v != "" {
 			json.Unmarshal([]byte(v), &st.Rejected)
 		}

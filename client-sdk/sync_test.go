@@ -437,3 +437,34 @@ func TestAutoSyncNoticesServerBack(t *testing.T) {
 		t.Fatal("hash differs")
 	}
 }
+
+// A coordinator's review reaches the tablet that recorded the conversation at its next
+// pull: the outreach worker sees "has issues" and what to put right.
+func TestReviewReachesTablet(t *testing.T) {
+	ctx := context.Background()
+	hub := newTestHub(t, millis(steppingClock(t0+1000)))
+	d := mustEnrol(t, hub, "")
+	_, _, convs := capture(t, d, 2)
+	if err := d.Sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c := must[Conversation](t)(d.Conversation(ctx, convs[0])); c.ReviewState != schema.ReviewReceived || c.ReviewComment != "" {
+		t.Fatalf("before review: %q %q, want received and no comment", c.ReviewState, c.ReviewComment)
+	}
+	if _, _, err := hub.store.WriteAs(ctx, "coordinator-1", []syncengine.Change{
+		{Collection: schema.Conversation, Record: convs[0], Kind: schema.KindSet, Field: "review_state", Value: schema.ReviewHasIssues},
+		{Collection: schema.Conversation, Record: convs[0], Kind: schema.KindSet, Field: "review_comment", Value: "The answer to question 2 is cut off"},
+	}, syncengine.ApplyOptions{Hub: true, Team: testTeam}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := must[Conversation](t)(d.Conversation(ctx, convs[0]))
+	if c.ReviewState != schema.ReviewHasIssues || c.ReviewComment != "The answer to question 2 is cut off" {
+		t.Fatalf("after pull: %q %q", c.ReviewState, c.ReviewComment)
+	}
+	if other := must[Conversation](t)(d.Conversation(ctx, convs[1])); other.ReviewState != schema.ReviewReceived {
+		t.Errorf("the other conversation: %q", other.ReviewState)
+	}
+}

@@ -51,6 +51,7 @@ const (
 	Locale             // a BCP 47 language tag
 	Object             // a JSON object, checked by Field.Check
 	Array              // a JSON array, checked by Field.Check
+	Bool               // a JSON true or false
 )
 
 // Field describes one field of a collection.
@@ -90,6 +91,19 @@ var PromptKinds = []string{"text", "single_choice", "multi_choice", "scale", "ye
 var Outcomes = []string{"changed", "not_changed", "in_progress"}
 
 var FeedbackStatuses = []string{"queued", "sent", "failed"}
+
+// Review states of a conversation, as ODK Central names them. A conversation with no
+// review_state is received. has_issues and rejected need a review_comment (the console and
+// the API check it; a single op cannot). Rejected conversations are left out of reports and
+// exports by default.
+const (
+	ReviewReceived  = "received"
+	ReviewHasIssues = "has_issues"
+	ReviewApproved  = "approved"
+	ReviewRejected  = "rejected"
+)
+
+var ReviewStates = []string{ReviewReceived, ReviewHasIssues, ReviewApproved, ReviewRejected}
 
 // PreferNotToSay is allowed for every equality-monitoring question.
 const PreferNotToSay = "prefer_not_to_say"
@@ -159,6 +173,7 @@ func init() {
 		enum("venue_type", VenueTypes...), reg("area", String), reg("starts_at", Time), reg("ends_at", Time),
 		Field{Name: "languages", Shape: Set, Type: Locale},
 		reg("prompt_set", Ref), reg("prompt_set_version", Int),
+		reg("published", Bool), // its public "You said, we did" page may be shown
 	)
 	def(PromptSet, reg("name", String), reg("version", Int),
 		Field{Name: "prompts", Shape: Register, Type: Array, Check: checkPrompts})
@@ -190,6 +205,7 @@ func init() {
 		Field{Name: "language_switches", Shape: Log, Type: Object, Check: checkLanguageSwitch},
 		Field{Name: "notes", Shape: Log, Type: Text, Personal: true},
 		Field{Name: "themes", Shape: Set, Type: String},
+		enum("review_state", ReviewStates...), reg("review_comment", Text),
 	)
 	def(Decision,
 		reg("title", String), enum("outcome", Outcomes...), reg("reason", Text),

@@ -183,6 +183,10 @@ func checkValue(f Field, name string, v any) *Error {
 		if n < 0 {
 			return errf(CodeInvalidField, name, "must not be negative")
 		}
+	case Bool:
+		if _, ok := v.(bool); !ok {
+			return errf(CodeInvalidType, name, "must be true or false")
+		}
 	case Enum:
 		s, ok := v.(string)
 		if !ok {

@@ -60,7 +60,7 @@ func workload(conversations int) []Op {
 // primary key any plain table of these rows would have, the op's identity (node,
 // counter), as cr-sqlite's comparison of replicated and plain tables did.
 func plainInsert(b *testing.B, path string, opt Options, ops []Op) (wall, cpu time.Duration) {
-	if err := createWithPageSize(path, opt.PageSize); err != nil {
+	if err := createWithPageSize(path, opt); err != nil {
 		b.Fatal(err)
 	}
 	db, err := sql.Open("sqlite", dsn(path, roleWriter, opt))

@@ -3,6 +3,7 @@ package syncengine
 import (
 	"database/sql"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,10 +22,19 @@ type checkpointer struct {
 	mu     sync.Mutex // guards closed and since, so a kick never lands on a closed channel
 	closed bool
 	since  int // commits since the last kick
+	// scrub asks for a full checkpoint that truncates the WAL: an erasure committed, and
+	// the pages its purge zeroed must reach the database file and leave the WAL.
+	scrub atomic.Bool
+	// scrubbed counts completed scrubs (tests wait on it).
+	scrubbed atomic.Int64
 }
 
+// scrubFor bounds how long the checkpointer keeps retrying a scrub that readers hold
+// up; the next erasure asks again.
+const scrubFor = 30 * time.Second
+
 func startCheckpointer(path string, opt Options) (*checkpointer, error) {
-	db, err := sql.Open("sqlite", dsn(path, roleCheckpointer, opt))
+	db, err := opt.openDB(dsn(path, roleCheckpointer, opt))
 	if err != nil {
 		return nil, err
 	}
@@ -37,19 +47,50 @@ func startCheckpointer(path string, opt Options) (*checkpointer, error) {
 func (c *checkpointer) loop() {
 	defer close(c.done)
 	for range c.kick {
-		c.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) // best effort: the next kick retries
+		if c.scrub.Swap(false) {
+			c.truncate()
+		} else {
+			c.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) // best effort: the next kick retries
+		}
 		time.Sleep(checkpointEvery)
 	}
 }
 
+// truncate copies every frame back and truncates the WAL, retrying while readers on old
+// snapshots (a pull in progress) keep it from completing.
+func (c *checkpointer) truncate() {
+	end := time.Now().Add(scrubFor)
+	for {
+		var busy, log, done int
+		err := c.db.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &log, &done)
+		if err == nil && busy == 0 {
+			c.scrubbed.Add(1)
+			return
+		}
+		if time.Now().After(end) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// erased asks for a scrub, at once whatever the commit count.
+func (c *checkpointer) erased() {
+	c.scrub.Store(true)
+	c.kickAfter(1)
+}
+
 // committed tells the checkpointer there is new WAL to copy back.
-func (c *checkpointer) committed() {
+func (c *checkpointer) committed() { c.kickAfter(c.every) }
+
+// kickAfter kicks the checkpointer if n commits have passed since the last kick.
+func (c *checkpointer) kickAfter(n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return
 	}
-	if c.since++; c.since < c.every {
+	if c.since++; c.since < n {
 		return
 	}
 	c.since = 0

@@ -1,7 +1,9 @@
 package syncengine
 
 import (
+	"bytes"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/fieldnotes/fieldnotes/schema"
@@ -30,6 +32,8 @@ type txn interface {
 	load(k RecordKey) (*row, error)
 	// create makes a new, empty record in team.
 	create(k RecordKey, team string) *row
+	// lookupOp returns the stored op with op's identity (node, counter), if any.
+	lookupOp(op *Op) (stored *Op, found bool, err error)
 	// insertOp stores op unless (node, counter) is already stored; then it returns the
 	// stored copy and dup=true.
 	insertOp(op *Op, r *row) (stored *Op, dup bool, err error)
@@ -37,6 +41,7 @@ type txn interface {
 	replaceOp(op *Op) error
 	// opsOf lists a record's stored ops.
 	opsOf(r *row) ([]Op, error)
+	// purgeOps drops an erased record's ops, all but those keptOnErase.
 	purgeOps(r *row) error
 	purgeFieldOps(r *row, fields []string, cut Stamp) error
 	addRef(kind string, from *row, to string) error
@@ -175,6 +180,14 @@ func (b *batch) one(op *Op) error {
 		b.reject(op, CodeNotOwnNode, "node", "a device may push only its own ops")
 		return nil
 	}
+	// One identity, one op: the same body again is a duplicate; another body under a
+	// stored identity is refused, never silently dropped (OpenRosa's instanceID rule).
+	if stored, found, err := b.t.lookupOp(op); err != nil {
+		return err
+	} else if found && !sameChange(stored, op) {
+		b.reject(op, CodeOpIDReused, "counter", "this node already used this counter for another op")
+		return nil
+	}
 	k := op.Key()
 	r, err := b.t.load(k)
 	if err != nil {
@@ -239,6 +252,13 @@ func (b *batch) one(op *Op) error {
 	}
 	b.res.Accepted++
 	return b.merge(op, r)
+}
+
+// sameChange reports whether two ops with one identity say the same thing, whatever
+// their stamps (the hub may have restamped the one it holds).
+func sameChange(a, b *Op) bool {
+	return a.Collection == b.Collection && a.Record == b.Record && a.Kind == b.Kind && a.Field == b.Field &&
+		bytes.Equal(a.Value, b.Value) && slices.Equal(a.Observed, b.Observed)
 }
 
 // inScope refuses ops that would move a record to another team.
@@ -367,6 +387,17 @@ func (b *batch) eraseParticipantFields(consent *row, participant string) error {
 	p.state.eraseFields(erasableFields, cut)
 	p.dirty = true
 	return b.t.purgeFieldOps(p, erasableFields, cut)
+}
+
+// KeptOnErase reports whether an erased record keeps op in its log: the ops that say why
+// it is erased and hold nothing anyone said — its erase ops, and a conversation's ops
+// setting its consent (an id). A tablet that erases a record, or withdraws the consent it
+// was recorded under, before the record's ops left it still pushes these, so the hub and
+// every other replica erase it too and all hold the same tombstones (ARCHITECTURE.md,
+// "Erasure that never left the tablet").
+func KeptOnErase(op *Op) bool {
+	return op.Kind == schema.KindErase ||
+		op.Collection == schema.Conversation && op.Kind == schema.KindSet && op.Field == "consent"
 }
 
 func (b *batch) erase(r *row) error {

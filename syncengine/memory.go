@@ -18,8 +18,11 @@ type Memory struct {
 	byRec   map[RecordKey]map[string]bool
 	refs    map[string]map[string]map[RecordKey]bool // kind -> to -> from
 	refsF   map[string]map[RecordKey]map[string]bool // kind -> from -> to
-	seq     int64
-	counter uint64
+	// erasedSeq is the ingest sequence at which each record was erased, as the store's
+	// erased_seq: pulls list erasures in the span they cover.
+	erasedSeq map[RecordKey]int64
+	seq       int64
+	counter   uint64
 }
 
 type memOp struct {
@@ -36,6 +39,8 @@ func NewMemory(wall func() int64, maxSkew int64) *Memory {
 		byRec:   map[RecordKey]map[string]bool{},
 		refs:    map[string]map[string]map[RecordKey]bool{},
 		refsF:   map[string]map[RecordKey]map[string]bool{},
+
+		erasedSeq: map[RecordKey]int64{},
 	}
 }
 
@@ -88,6 +93,63 @@ func (m *Memory) Ops() []Op {
 		out[i] = o.op
 	}
 	return out
+}
+
+// OpsFrom lists a node's ops with counter above after, in counter order, at most limit:
+// what a device still has to push (Store.OpsFrom).
+func (m *Memory) OpsFrom(node string, after uint64, limit int) []Op {
+	var out []Op
+	for _, o := range m.ops {
+		if o.op.Node == node && o.op.Counter > after {
+			out = append(out, o.op)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Counter < out[j].Counter })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+// Pull returns up to limit ops ingested after cursor, in ingest order, and the records
+// erased in the same span, as Store.Pull does (for every team).
+func (m *Memory) Pull(cursor int64, limit int) PullResult {
+	if limit <= 0 {
+		limit = 1000
+	}
+	all := make([]*memOp, 0, len(m.ops))
+	for _, o := range m.ops {
+		if o.seq > cursor {
+			all = append(all, o)
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].seq < all[j].seq })
+	res := PullResult{Ops: []Op{}, Erased: []RecordKey{}}
+	if len(all) > limit {
+		res.More = true
+		all = all[:limit]
+		res.Cursor = all[len(all)-1].seq
+	} else {
+		res.Cursor = max(m.seq, cursor)
+	}
+	for _, o := range all {
+		res.Ops = append(res.Ops, o.op)
+	}
+	type erasure struct {
+		k   RecordKey
+		seq int64
+	}
+	var es []erasure
+	for k, seq := range m.erasedSeq {
+		if seq > cursor && seq <= res.Cursor {
+			es = append(es, erasure{k, seq})
+		}
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].seq < es[j].seq })
+	for _, e := range es {
+		res.Erased = append(res.Erased, e.k)
+	}
+	return res
 }
 
 // Erased lists the erased records.
@@ -151,6 +213,13 @@ func (t memTxn) create(k RecordKey, team string) *row {
 	return r
 }
 
+func (t memTxn) lookupOp(op *Op) (*Op, bool, error) {
+	if o, ok := t.m.ops[op.ID()]; ok {
+		return &o.op, true, nil
+	}
+	return nil, false, nil
+}
+
 func (t memTxn) insertOp(op *Op, r *row) (*Op, bool, error) {
 	id := op.ID()
 	if o, ok := t.m.ops[id]; ok {
@@ -184,9 +253,15 @@ func (t memTxn) opsOf(r *row) ([]Op, error) {
 
 func (t memTxn) purgeOps(r *row) error {
 	for id := range t.m.byRec[r.key] {
-		delete(t.m.ops, id)
+		if !KeptOnErase(&t.m.ops[id].op) {
+			delete(t.m.ops, id)
+			delete(t.m.byRec[r.key], id)
+		}
 	}
-	delete(t.m.byRec, r.key)
+	if _, ok := t.m.erasedSeq[r.key]; !ok {
+		t.m.seq++
+		t.m.erasedSeq[r.key] = t.m.seq
+	}
 	return nil
 }
 

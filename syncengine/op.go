@@ -93,6 +93,7 @@ const (
 	CodeNotOwnNode   = "not_own_node"
 	CodeMalformed    = "malformed_json"
 	CodeUnknownColl  = "unknown_collection"
+	CodeOpIDReused   = "op_id_reused"
 	maxNodeLen       = 64
 	maxCollectionLen = 64
 	maxObserved      = 10000

@@ -20,11 +20,12 @@ type sqlTxn struct {
 	rids  map[*row]int64
 	bound map[string]*sql.Stmt // prepared statements bound to tx
 	// New ops are numbered at once but written at flush, many rows per INSERT: one
-	// statement per op was most of ingest time. known holds the stamps of every op this
-	// batch could collide with, read up front by prefetch, so duplicates need no lookup.
+	// statement per op was most of ingest time. known holds the stored copy of every op
+	// this batch could collide with, read up front by prefetch, so duplicates need no
+	// lookup (and a reused id, a different body under a stored identity, is seen).
 	pending   []pendingOp
 	pendingAt map[int64]int // seq -> index in pending
-	known     map[opKey]Stamp
+	known     map[opKey]Op
 	fetched   map[int64]bool     // nids whose ops in this batch were prefetched
 	absent    map[RecordKey]bool // records prefetch found missing: load needs no query
 	// touched records in first-touch order, so flush writes deterministically
@@ -149,7 +150,7 @@ type pendingOp struct {
 // prefetch reads the stamps of any already-stored ops that share an identity with the
 // batch's ops: one query per node and 500 counters instead of one per op.
 func (t *sqlTxn) prefetch(ops []Op) error {
-	t.known, t.fetched, t.pendingAt = make(map[opKey]Stamp, len(ops)), map[int64]bool{}, make(map[int64]int, len(ops))
+	t.known, t.fetched, t.pendingAt = make(map[opKey]Op, len(ops)), map[int64]bool{}, make(map[int64]int, len(ops))
 	if err := t.prefetchRecords(ops); err != nil {
 		return err
 	}
@@ -181,19 +182,18 @@ func (t *sqlTxn) prefetch(ops []Op) error {
 		counters = maybe
 		for start := 0; start < len(counters); start += 500 {
 			chunk := counters[start:min(start+500, len(counters))]
-			rows, err := t.tx.Query(`SELECT counter, ts, tc FROM ops WHERE nid = ? AND counter IN (`+placeholders(len(chunk))+`)`, append([]any{nid}, chunk...)...)
+			rows, err := t.tx.Query(`SELECT `+opColumns+` FROM ops o JOIN nodes n ON n.nid = o.nid JOIN records r ON r.rid = o.rid
+				WHERE o.nid = ? AND o.counter IN (`+placeholders(len(chunk))+`)`, append([]any{nid}, chunk...)...)
 			if err != nil {
 				return err
 			}
 			for rows.Next() {
-				var c, tc int64
-				st := Stamp{Node: node}
-				if err := rows.Scan(&c, &st.TS, &tc); err != nil {
+				op, err := scanOp(rows)
+				if err != nil {
 					rows.Close()
 					return err
 				}
-				st.TC, st.Counter = uint32(tc), uint64(c)
-				t.known[opKey{nid, uint64(c)}] = st
+				t.known[opKey{nid, op.Counter}] = op
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {
@@ -288,44 +288,68 @@ func (t *sqlTxn) lookupNid(node string) (int64, bool, error) {
 	return id, true, nil
 }
 
+// lookupOp returns the stored copy of the op with op's identity, if any, from what
+// prefetch read, the batch's own new ops, or one query.
+func (t *sqlTxn) lookupOp(op *Op) (*Op, bool, error) {
+	nid, ok, err := t.lookupNid(op.Node)
+	if err != nil || !ok {
+		return nil, false, err // a node never seen: nothing of it is stored
+	}
+	key := opKey{nid, op.Counter}
+	if st, ok := t.known[key]; ok {
+		return &st, true, nil
+	}
+	if t.fetched[nid] {
+		return nil, false, nil
+	}
+	// Not prefetched (a small batch, or a node this batch was the first to name): look
+	// it up, unless it is above anything stored for the node.
+	top, err := t.topCounter(nid)
+	if err != nil || op.Counter > top {
+		return nil, false, err
+	}
+	stored, err := scanOp(t.QueryRow(qOpByID, nid, int64(op.Counter)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	t.initKnown()
+	t.known[key] = stored
+	return &stored, true, nil
+}
+
+func (t *sqlTxn) initKnown() {
+	if t.known == nil {
+		t.known, t.fetched, t.pendingAt = map[opKey]Op{}, map[int64]bool{}, map[int64]int{}
+	}
+}
+
 func (t *sqlTxn) insertOp(op *Op, r *row) (*Op, bool, error) {
+	if stored, dup, err := t.lookupOp(op); err != nil || dup {
+		return stored, dup, err
+	}
 	nid, err := t.nid(op.Node)
 	if err != nil {
 		return nil, false, err
 	}
 	key := opKey{nid, op.Counter}
-	st, dup := t.known[key]
-	if !dup && !t.fetched[nid] {
-		// Not prefetched (a small batch, or a node this batch was the first to name):
-		// look it up, unless it is above anything stored for the node.
-		top, err := t.topCounter(nid)
-		if err != nil {
-			return nil, false, err
-		}
-		if op.Counter <= top {
-			var ts, tc int64
-			switch err := t.QueryRow(qOpStamp, nid, int64(op.Counter)).Scan(&ts, &tc); {
-			case err == nil:
-				st, dup = Stamp{TS: ts, TC: uint32(tc), Node: op.Node, Counter: op.Counter}, true
-			case !errors.Is(err, sql.ErrNoRows):
-				return nil, false, err
-			}
-		}
-	}
-	if dup {
-		stored := *op
-		stored.TS, stored.TC = st.TS, st.TC
-		return &stored, true, nil
-	}
 	seq := t.s.nextSeq
 	t.s.nextSeq++
-	if t.known == nil {
-		t.known, t.fetched, t.pendingAt = map[opKey]Stamp{}, map[int64]bool{}, map[int64]int{}
-	}
-	t.known[key] = op.Stamp()
+	t.initKnown()
+	t.known[key] = *op
 	t.pendingAt[seq] = len(t.pending)
 	t.pending = append(t.pending, pendingOp{seq: seq, nid: nid, rid: t.rid(r), team: r.team, op: *op})
-	if top, ok := t.s.topCounters[nid]; ok && op.Counter > top {
+	// Keep the node's top counter above this op, loading it first if need be: loaded
+	// later in this batch, it would miss this op (not written until flush), and a
+	// lower-numbered op of the node later in the batch would leave it too low, so a
+	// repeat of this op in a later batch would not be looked up.
+	top, err := t.topCounter(nid)
+	if err != nil {
+		return nil, false, err
+	}
+	if op.Counter > top {
 		t.s.topCounters[nid] = op.Counter // only ever raised: a rollback leaves it high, which is safe
 	}
 	r.seqs = append(r.seqs, seq)
@@ -338,7 +362,10 @@ func (t *sqlTxn) replaceOp(op *Op) error {
 	if err != nil {
 		return err
 	}
-	t.known[opKey{nid, op.Counter}] = op.Stamp()
+	if k, ok := t.known[opKey{nid, op.Counter}]; ok {
+		k.TS, k.TC = op.TS, op.TC
+		t.known[opKey{nid, op.Counter}] = k
+	}
 	for i := range t.pending {
 		if p := &t.pending[i]; p.nid == nid && p.op.Counter == op.Counter {
 			p.op.TS, p.op.TC = op.TS, op.TC
@@ -459,13 +486,22 @@ func (t *sqlTxn) opsOf(r *row) ([]Op, error) {
 }
 
 func (t *sqlTxn) purgeOps(r *row) error {
-	for _, seq := range r.seqs {
-		if err := t.deleteOp(seq); err != nil {
+	sops, err := t.opsBySeq(r.seqs)
+	if err != nil {
+		return err
+	}
+	var kept []int64
+	for _, so := range sops {
+		if KeptOnErase(&so.op) {
+			kept = append(kept, so.seq)
+			continue
+		}
+		if err := t.deleteOp(so.seq); err != nil {
 			return err
 		}
 	}
-	r.seqs = nil
-	_, err := t.exec(qDeleteRefs, t.rid(r))
+	r.seqs = kept
+	_, err = t.exec(qDeleteRefs, t.rid(r))
 	return err
 }
 

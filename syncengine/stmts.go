@@ -14,7 +14,7 @@ const (
 	qLoadRecord   = `SELECT rid, team, state, erased_seq, seqs, view FROM records WHERE collection = ? AND id = ?`
 	qNodeID       = `SELECT nid FROM nodes WHERE node = ?`
 	qNewNode      = `INSERT INTO nodes (node) VALUES (?)`
-	qOpStamp      = `SELECT ts, tc FROM ops WHERE nid = ? AND counter = ?`
+	qOpByID       = `SELECT ` + opColumns + ` FROM ops o JOIN nodes n ON n.nid = o.nid JOIN records r ON r.rid = o.rid WHERE o.nid = ? AND o.counter = ?`
 	qTopCounter   = `SELECT max(counter) FROM ops WHERE nid = ?`
 	qRestampOp    = `UPDATE ops SET ts = ?, tc = ? WHERE nid = ? AND counter = ?`
 	qDeleteOp     = `DELETE FROM ops WHERE seq = ?`
@@ -43,7 +43,7 @@ func insertOpsQuery(rows int) string {
 
 func (s *Store) prepareStatements() error {
 	s.stmts = map[string]*sql.Stmt{}
-	qs := []string{qLoadRecord, qNodeID, qNewNode, qOpStamp, qTopCounter, qRestampOp, qDeleteOp, qDeleteRefs, qAddRef,
+	qs := []string{qLoadRecord, qNodeID, qNewNode, qOpByID, qTopCounter, qRestampOp, qDeleteOp, qDeleteRefs, qAddRef,
 		qRefsTo, qRefFrom, qRefsFrom, qGetMeta, qSetMeta, qUpsertRecord}
 	for _, n := range insertOpsSizes {
 		qs = append(qs, insertOpsQuery(n))

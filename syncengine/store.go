@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/fieldnotes/fieldnotes/schema"
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 )
 
 // Store is a replica on SQLite: the op log, the materialised records and tombstones, and
@@ -80,6 +79,12 @@ type Options struct {
 	// A tablet commits an answer at a time, so checkpointing after each would fsync far
 	// more often than SQLite's own 1,000-page cadence.
 	CheckpointAfterCommits int
+	// OpenDB, if set, opens the store's database/sql handles instead of modernc's
+	// "sqlite" driver: a tablet opens its store over an encrypting driver (see
+	// client-sdk/internal/atrest). It gets the DSN this package builds, "file:PATH?" with
+	// "_pragma=NAME(VALUE)" in order and "_txlock=immediate" for the writer, which is the
+	// syntax of both drivers; the SQL run over the handles is the same either way.
+	OpenDB func(dsn string) (*sql.DB, error)
 }
 
 // Tablet returns o tuned for a device's store: SQLite's default pages and no memory
@@ -88,6 +93,14 @@ type Options struct {
 func Tablet(o Options) Options {
 	o.BackgroundCheckpoint, o.CheckpointAfterCommits = true, 64
 	return o
+}
+
+// openDB opens a handle on dsn with opt's driver (modernc.go registers "sqlite").
+func (opt Options) openDB(dsn string) (*sql.DB, error) {
+	if opt.OpenDB != nil {
+		return opt.OpenDB(dsn)
+	}
+	return sql.Open("sqlite", dsn)
 }
 
 // Hub returns o tuned for the server's store, which takes many devices' ops at once and
@@ -133,14 +146,15 @@ func dsn(path string, role connRole, opt Options) string {
 // The page size can't change once a database is in WAL mode, and the driver applies the
 // DSN's pragmas in name order (journal_mode before page_size), hence this first
 // connection. An existing file is left as it is.
-func createWithPageSize(path string, pageSize int) error {
+func createWithPageSize(path string, opt Options) error {
+	pageSize := opt.PageSize
 	if pageSize == 0 {
 		return nil
 	}
 	if _, err := os.Stat(path); err == nil || !errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	db, err := sql.Open("sqlite", "file:"+path)
+	db, err := opt.openDB("file:" + path)
 	if err != nil {
 		return err
 	}
@@ -159,10 +173,10 @@ func Open(path string, opt Options) (*Store, error) {
 	if skew == 0 {
 		skew = DefaultMaxSkew
 	}
-	if err := createWithPageSize(path, opt.PageSize); err != nil {
+	if err := createWithPageSize(path, opt); err != nil {
 		return nil, err
 	}
-	w, err := sql.Open("sqlite", dsn(path, roleWriter, opt))
+	w, err := opt.openDB(dsn(path, roleWriter, opt))
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +190,7 @@ func Open(path string, opt Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("prepare %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(path, roleReader, opt))
+	r, err := opt.openDB(dsn(path, roleReader, opt))
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -433,9 +447,14 @@ func (s *Store) applyLocked(ctx context.Context, opt ApplyOptions, prepare func(
 const prefetchFrom = 16
 
 // scrubWAL checkpoints and truncates the WAL so erased text does not survive in old
-// frames. secure_delete has already zeroed the freed pages in the database file. Best
-// effort: a long reader can hold frames until the next erasure's checkpoint.
+// frames, nor in the database file's copy of a page the purge zeroed in the WAL.
+// secure_delete has already zeroed the freed pages. On the hub the checkpointer does it,
+// off the writer, retrying while readers hold old snapshots; a tablet does it in line.
 func (s *Store) scrubWAL() {
+	if s.ckpt != nil {
+		s.ckpt.erased()
+		return
+	}
 	s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 }
 
@@ -472,9 +491,18 @@ func (s *Store) Write(ctx context.Context, changes []Change, opt ApplyOptions) (
 	return s.WriteAs(ctx, "", changes, opt)
 }
 
+// ForeignCounterBase is where the hub's counters for another node start (2^52). A
+// coordinator's client may push ops under the same node the hub writes that person's API
+// and console changes under; it numbers them from 1, and the hub numbers its own above
+// this base (and above any counter stored for the node), so the two never collide. 2^52
+// stays within the integers a JSON number carries exactly (2^53) in every client.
+const ForeignCounterBase uint64 = 1 << 52
+
 // WriteAs is Write with ops of another node than the replica's own: the hub writes a
 // coordinator's changes under that person's node, so the history shows who made them.
-// Each node's counter is kept in meta, so counters never repeat even after a purge.
+// Each node's counter is kept in meta, so counters never repeat even after a purge; for
+// another node it starts above ForeignCounterBase and above every counter stored for
+// that node.
 func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt ApplyOptions) ([]Op, Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -498,6 +526,18 @@ func (s *Store) WriteAs(ctx context.Context, node string, changes []Change, opt 
 			return nil, err
 		}
 		counter, _ := strconv.ParseUint(cv, 10, 64)
+		if counterKey != metaCounter {
+			counter = max(counter, ForeignCounterBase)
+			if nid, ok, err := t.lookupNid(node); err != nil {
+				return nil, err
+			} else if ok {
+				top, err := t.topCounter(nid)
+				if err != nil {
+					return nil, err
+				}
+				counter = max(counter, top)
+			}
+		}
 		ops := make([]Op, 0, len(changes))
 		for _, c := range changes {
 			raw, err := c.encodeValue()

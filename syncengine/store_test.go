@@ -123,7 +123,9 @@ func TestStoreWriteAndRead(t *testing.T) {
 		}
 	})
 	t.Run("WriteAsKeepsEachNodesCounter", func(t *testing.T) {
-		for i, want := range []uint64{1, 2} {
+		// The hub numbers another node's ops above ForeignCounterBase, clear of the
+		// counters that node's own client uses.
+		for i, want := range []uint64{ForeignCounterBase + 1, ForeignCounterBase + 2} {
 			ops, _, err := s.WriteAs(ctx, "coordinator-7", []Change{{schema.Conversation, conv, schema.KindAppend, "notes", fmt.Sprint("from the office ", i)}}, ApplyOptions{})
 			if err != nil || ops[0].Counter != want || ops[0].Node != "coordinator-7" {
 				t.Fatalf("WriteAs #%d: %+v %v", i, ops, err)
@@ -132,6 +134,37 @@ func TestStoreWriteAndRead(t *testing.T) {
 		ops, _, err := s.Write(ctx, []Change{{schema.Conversation, conv, schema.KindAppend, "notes", "tablet again"}}, ApplyOptions{})
 		if err != nil || ops[0].Counter != 9 || ops[0].Node != "tablet-1" {
 			t.Fatalf("own counter after WriteAs: %+v %v", ops, err)
+		}
+	})
+	t.Run("WriteAsNeverCollidesWithTheNodesOwnClient", func(t *testing.T) {
+		// coordinator-8's own client numbers its ops from 1 and pushes them; the hub writes
+		// for coordinator-8 too, before and after. Every op lands; none is refused.
+		client := func(counter uint64, text string) Op {
+			return Op{Node: "coordinator-8", Counter: counter, TS: t0 + 100, Collection: schema.Conversation, Record: conv, Kind: schema.KindAppend, Field: "notes", Value: json.RawMessage(fmt.Sprintf("%q", text))}
+		}
+		hubWrite := func(text string) Op {
+			ops, _, err := s.WriteAs(ctx, "coordinator-8", []Change{{schema.Conversation, conv, schema.KindAppend, "notes", text}}, ApplyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ops[0]
+		}
+		first := hubWrite("console 1")
+		res, err := s.Apply(ctx, []Op{client(1, "client 1"), client(2, "client 2")}, ApplyOptions{Hub: true, OnlyNode: "coordinator-8"})
+		if err != nil || res.Accepted != 2 || len(res.Rejected) != 0 {
+			t.Fatalf("client push: %+v %v", res, err)
+		}
+		second := hubWrite("console 2")
+		if second.Counter != first.Counter+1 || first.Counter <= ForeignCounterBase {
+			t.Fatalf("hub counters %d, %d", first.Counter, second.Counter)
+		}
+		// A client that strays into the hub's range pushes the hub's counter past it.
+		res, _ = s.Apply(ctx, []Op{client(second.Counter+10, "stray")}, ApplyOptions{Hub: true})
+		if res.Accepted != 1 {
+			t.Fatalf("stray: %+v", res)
+		}
+		if third := hubWrite("console 3"); third.Counter != second.Counter+11 {
+			t.Fatalf("after a stray client op the hub wrote counter %d", third.Counter)
 		}
 	})
 }
@@ -168,11 +201,41 @@ func TestPropertyStoreMatchesMemory(t *testing.T) {
 		if want := mem.mem.Hash(); h != want {
 			rt.Fatalf("store hash %s, memory %s", h, want)
 		}
-		// Erased records' ops are purged from the log.
+		// What each node would push (the fleet properties use Memory's OpsFrom) is the same,
+		// but for the ops that prove an erasure: one that arrives after its record was
+		// erased is discarded, so which of those a replica holds depends on the order.
+		gone := erasedKeys(byNode)
+		for node := range byNode {
+			got, err := s.OpsFrom(context.Background(), node, 0, 1<<20)
+			if err != nil {
+				rt.Fatal(err)
+			}
+			outbox := func(ops []Op) map[string]Op {
+				m := map[string]Op{}
+				for _, o := range ops {
+					if !(gone[o.Key()] && KeptOnErase(&o)) {
+						m[o.ID()] = o
+					}
+				}
+				return m
+			}
+			a, b := outbox(got), outbox(mem.mem.OpsFrom(node, 0, 0))
+			if len(a) != len(b) {
+				rt.Fatalf("%s: store would push %d ops, memory %d", node, len(a), len(b))
+			}
+			for id, o := range a {
+				if m, ok := b[id]; !ok || !sameChange(&o, &m) {
+					rt.Fatalf("%s: store would push %s, memory not", node, id)
+				}
+			}
+		}
+		// Erased records' ops are purged from the log, but for those that say why.
 		for k := range erasedKeys(byNode) {
 			hist, _ := s.History(context.Background(), k)
-			if len(hist) != 0 {
-				rt.Fatalf("erased %v still has %d ops", k, len(hist))
+			for _, op := range hist {
+				if !KeptOnErase(&op) {
+					rt.Fatalf("erased %v still has op %s (%s %s)", k, op.ID(), op.Kind, op.Field)
+				}
 			}
 		}
 	})
@@ -222,8 +285,13 @@ func TestCheckpointerCopiesTheWALBack(t *testing.T) {
 			defer s.Close()
 			start, _ := os.Stat(path)
 			for i := 0; i < 100; i++ {
-				if _, err := s.Apply(ctx, workload(10), ApplyOptions{Hub: true}); err != nil {
-					t.Fatal(err)
+				ops := workload(10)
+				for j := range ops {
+					ops[j].Node = fmt.Sprintf("tablet-%02d", i) // each batch new ops, not a reuse of the last one's ids
+				}
+				res, err := s.Apply(ctx, ops, ApplyOptions{Hub: true})
+				if err != nil || len(res.Rejected) > 0 {
+					t.Fatal(err, res.Rejected)
 				}
 			}
 			deadline := time.Now().Add(10 * time.Second)
@@ -287,5 +355,61 @@ func TestErasedTextLeavesTheFiles(t *testing.T) {
 				t.Errorf("page size %d: %s still holds the erased text", opt.PageSize, e.Name())
 			}
 		}
+	}
+}
+
+// On the hub a pull may hold an old snapshot while a withdrawal commits, which keeps a
+// checkpoint from completing. Once the reader lets go, the checkpointer finishes the
+// scrub, with the store still open: the text leaves the database file and the WAL.
+func TestHubScrubsAfterAReaderLetsGo(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(filepath.Join(dir, "replica.db"), Hub(Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const secret = "Zofia-said-the-clinic-lost-her-letter"
+	conv, consent := simConvs[0], simConsents[0]
+	if _, _, err := s.WriteAs(ctx, "tablet-1", []Change{
+		{schema.Conversation, conv, schema.KindSet, "consent", consent},
+		{schema.Conversation, conv, schema.KindSet, "answer.what_works", map[string]any{"text": secret, "prompt_locale": "pl", "answer_locale": "pl"}},
+	}, ApplyOptions{Hub: true}); err != nil {
+		t.Fatal(err)
+	}
+	// A long pull: a read transaction open across the withdrawal.
+	rx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := rx.QueryRow(`SELECT count(*) FROM ops`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.WriteAs(ctx, "coordinator-1", []Change{{schema.Consent, consent, schema.KindWithdraw, "", nil}}, ApplyOptions{Hub: true}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	rx.Rollback()
+	holds := func() []string {
+		var out []string
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil && strings.Contains(string(b), "Zofia") {
+				out = append(out, e.Name())
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		files := holds()
+		if len(files) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("with the store open, %v still hold the erased text", files)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

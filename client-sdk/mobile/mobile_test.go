@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -205,5 +206,70 @@ func TestCaptureFlow(t *testing.T) {
 	}
 	if _, err := m.Sync(); ErrorCode(err) != "not_enrolled" {
 		t.Fatalf("sync without server: %v", err)
+	}
+}
+
+// The encrypted store through the bindable API: a wrong key is store_key, the right one
+// opens what was recorded, Wipe leaves nothing and Wiped tells the app to drop its key.
+func TestOpenEncryptedAndWipe(t *testing.T) {
+	dir := t.TempDir()
+	key := make([]byte, KeySize)
+	key[0] = 1
+	m, err := OpenEncrypted(dir, "pa", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetLocalIdentity("0193a4c2-0000-7000-8000-00000000e002", "team-a"); err != nil {
+		t.Fatal(err)
+	}
+	ei := NewEngagementInput()
+	ei.VenueType, ei.VenueName = "library", "Central Library"
+	eng, err := m.StartEngagement(ei)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if _, err := Open(dir, "pa"); ErrorCode(err) != "store_key" {
+		t.Fatalf("open without the key: %v", err)
+	}
+	wrong := make([]byte, KeySize)
+	if _, err := OpenEncrypted(dir, "pa", wrong); ErrorCode(err) != "store_key" {
+		t.Fatalf("open with a wrong key: %v", err)
+	}
+	m, err = OpenEncrypted(dir, "pa", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if js, err := m.EngagementJSON(eng); err != nil || !strings.Contains(js, "Central Library") {
+		t.Fatalf("engagement after reopen: %s %v", js, err)
+	}
+	if m.Wiped() {
+		t.Fatal("wiped before Wipe")
+	}
+	if err := m.Wipe(); err != nil || !m.Wiped() {
+		t.Fatalf("wipe: %v wiped=%v", err, m.Wiped())
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) > 0 {
+		t.Fatalf("left after wipe: %v", left)
+	}
+}
+
+// The tablet build (gomobile bind -tags fieldnotes_device) carries one SQLite, ncruces's,
+// for encrypted and plain stores alike, and the facade works on it.
+func TestTabletBuildCarriesOneSQLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list and go test")
+	}
+	out, err := exec.Command("go", "list", "-deps", "-tags", "fieldnotes_device", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := string(out)
+	if strings.Contains(deps, "modernc.org/sqlite\n") || !strings.Contains(deps, "github.com/ncruces/go-sqlite3\n") {
+		t.Fatal("the tablet build should have ncruces's SQLite and not modernc's")
+	}
+	out, err = exec.Command("go", "test", "-count=1", "-tags", "fieldnotes_device", "-run", "^(TestOpenEncryptedAndWipe|TestCaptureFlow)$", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("facade tests on the tablet build: %v\n%s", err, out)
 	}
 }

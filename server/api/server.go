@@ -154,6 +154,7 @@ func New(deps Deps, opt Options) *Server {
 			return Internal(err)
 		},
 	}))
+	e.Use(s.lingerOnError) // outside gzip: the error it sends at once is small and plain
 	e.Use(gzipResponses())
 
 	s.routes()

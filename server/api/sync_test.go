@@ -311,3 +311,92 @@ func TestCoordinatorPush(t *testing.T) {
 			}},
 	})
 }
+
+// One (node, counter), one op (OpenRosa's instanceID rule): the same op pushed again is a
+// duplicate; another body under the same identity is refused with op_id_reused, in the
+// caller's language, and the first value stays.
+func TestPushOpIDReused(t *testing.T) {
+	e := newEnv(t)
+	d := &e.devN
+	first := d.op("engagement", e.engN, "set", "topic", "Bus routes")
+	reused := first
+	reused.Value = json.RawMessage(`"Something else"`)
+	if res := e.push(d, first); res.Accepted != 1 {
+		t.Fatalf("first push: %+v", res)
+	}
+	e.run(t, []scenario{
+		{name: "SameOpIsDuplicate", req: pushReq(d.AccessToken, syncengine.PushRequest{Ops: []syncengine.Op{first}}), status: 200,
+			check: func(t *testing.T, r response) {
+				if p := decodePush(t, r); p.Duplicates != 1 || p.Accepted != 0 || len(p.Rejected) != 0 {
+					t.Fatalf("%+v", p)
+				}
+			}},
+		{name: "OtherBodyRefused", req: pushReq(d.AccessToken, syncengine.PushRequest{Ops: []syncengine.Op{reused, d.op("engagement", e.engN, "set", "area", "LS7")}}), status: 200,
+			check: func(t *testing.T, r response) {
+				rejected("op_id_reused")(t, r)
+				p := decodePush(t, r)
+				if p.Accepted != 1 || p.Duplicates != 0 || p.Rejected[0].Counter != first.Counter || p.Rejected[0].Node != first.Node {
+					t.Fatalf("%+v", p)
+				}
+				if !strings.Contains(p.Rejected[0].Message, "already saved") {
+					t.Fatalf("English message %q", p.Rejected[0].Message)
+				}
+			}},
+		{name: "OtherBodyRefusedInWelsh", req: req{method: "POST", path: "/v1/sync/push", token: d.AccessToken, header: map[string]string{"Accept-Language": "cy"},
+			body: syncengine.PushRequest{Ops: []syncengine.Op{reused}}}, status: 200,
+			check: func(t *testing.T, r response) {
+				rejected("op_id_reused")(t, r)
+				if m := decodePush(t, r).Rejected[0].Message; !strings.Contains(m, "newid arall") {
+					t.Fatalf("message not in Welsh: %q", m)
+				}
+			}},
+		{name: "FirstValueStays", req: req{method: "GET", path: "/v1/records/engagement/" + e.engN, token: e.coordN}, status: 200,
+			check: func(t *testing.T, r response) {
+				if !strings.Contains(string(r.body), `"topic":"Bus routes"`) {
+					t.Fatalf("record %s", r.body)
+				}
+			}},
+	})
+}
+
+// A coordinator's client numbers its own ops from 1 under the coordinator's node, while the
+// server writes that coordinator's API changes (here withdrawals) under the same node:
+// neither ever refuses the other's ops.
+func TestCoordinatorClientBesideServerWrites(t *testing.T) {
+	e := newEnv(t)
+	node := e.coordNUser.NodeID
+	var consents []string
+	for i := 0; i < 3; i++ {
+		_, c, _ := e.conversation(&e.devN, e.engN)
+		consents = append(consents, c)
+	}
+	for i, c := range consents {
+		e.ok("POST", "/v1/consents/"+c+"/withdraw", e.coordN, map[string]string{"reason": "asked"}, nil)
+		op := syncengine.Op{Node: node, Counter: uint64(i + 1), TS: time.Now().UnixMilli(), Collection: "engagement", Record: e.engN, Kind: "set", Field: "topic", Value: json.RawMessage(fmt.Sprintf(`"topic %d"`, i))}
+		var res syncengine.PushResponse
+		e.ok("POST", "/v1/sync/push", e.coordN, syncengine.PushRequest{Ops: []syncengine.Op{op}}, &res)
+		if res.Accepted != 1 || len(res.Rejected) != 0 {
+			t.Fatalf("coordinator client op %d: %+v", i+1, res)
+		}
+	}
+	var rec struct {
+		History []struct {
+			Node    string
+			Counter uint64
+			Kind    string
+		}
+	}
+	e.ok("GET", "/v1/records/consent/"+consents[2]+"?history=1", e.coordN, nil, &rec)
+	found := false
+	for _, h := range rec.History {
+		if h.Kind == "withdraw" {
+			found = true
+			if h.Node != node || h.Counter <= syncengine.ForeignCounterBase {
+				t.Fatalf("server's withdrawal written as %s:%d", h.Node, h.Counter)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no withdrawal in the consent's history: %+v", rec.History)
+	}
+}

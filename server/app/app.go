@@ -83,7 +83,13 @@ func ParseConfig(args []string, env func(string) string) (Config, error) {
 	str(&authBurst, "auth-burst", "FIELDNOTES_AUTH_BURST", "200", "burst per client IP on login/enrol/refresh")
 	str(&shutdown, "shutdown-timeout", "FIELDNOTES_SHUTDOWN_TIMEOUT", "30s", "how long SIGTERM waits for requests in flight")
 	// --demo is a switch: a bare "--demo" means true (see normaliseBoolFlags).
-	if err := fs.Parse(normaliseBoolFlags(args, "demo")); err != nil {
+	if err := fs.Parse(normaliseBoolFlags(args, "demo")); errors.Is(err, flag.ErrHelp) {
+		var b strings.Builder
+		b.WriteString("Usage: fieldnotes-server [options]\n\nRuns the Fieldnotes API on its embedded SQLite store. Every option also reads\nfrom the environment variable named after it. FIELDNOTES_JWT_SECRET sets the\nsigning key (else <data>/jwt.key is made on first run).\n\nOptions:\n")
+		fs.SetOutput(&b)
+		fs.PrintDefaults()
+		return cfg, &HelpRequested{Usage: b.String()}
+	} else if err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
@@ -117,6 +123,13 @@ func ParseConfig(args []string, env func(string) string) (Config, error) {
 	cfg.JWTSecret = env("FIELDNOTES_JWT_SECRET")
 	return cfg, nil
 }
+
+// HelpRequested is ParseConfig's answer to -h or --help: not a failure; print Usage and
+// exit 0. errors.Is(err, flag.ErrHelp) holds.
+type HelpRequested struct{ Usage string }
+
+func (h *HelpRequested) Error() string { return flag.ErrHelp.Error() }
+func (h *HelpRequested) Unwrap() error { return flag.ErrHelp }
 
 // normaliseBoolFlags turns a bare "--demo" into "--demo=true" (flag's string flags would
 // otherwise swallow the next argument).
@@ -181,6 +194,11 @@ func (in *Instance) Shutdown(ctx context.Context) error {
 // it on SIGTERM or SIGINT), then shuts down gracefully. It returns nil after a clean stop.
 func Run(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
 	cfg, err := ParseConfig(args, env)
+	var help *HelpRequested
+	if errors.As(err, &help) {
+		_, err := io.WriteString(stdout, help.Usage)
+		return err
+	}
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,9 @@ type DemoInfo struct {
 	} `json:"coordinator"`
 	EnrolmentCode string `json:"enrolment_code"`
 	EngagementID  string `json:"engagement_id"`
+	// Replaced says why EnrolmentCode is new on a later start: the code seeded before
+	// was used or ran out ("used", "expired"); empty otherwise. Not in demo.json.
+	Replaced string `json:"-"`
 }
 
 const (
@@ -48,7 +51,7 @@ func seedDemo(ctx context.Context, st *sqlite.DB, cfg Config, log zerolog.Logger
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		log.Info().Msg("demo already seeded; using " + path)
-		return &info, nil
+		return &info, refreshDemoCode(ctx, st, cfg, path, &info, log)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
@@ -113,13 +116,60 @@ func seedDemo(ctx context.Context, st *sqlite.DB, cfg Config, log zerolog.Logger
 	return info, nil
 }
 
+// refreshDemoCode gives an existing demo a fresh enrolment code when the one in demo.json
+// was used or has run out, so that what is printed can be typed into a tablet, and
+// rewrites demo.json with it.
+func refreshDemoCode(ctx context.Context, st *sqlite.DB, cfg Config, path string, info *DemoInfo, log zerolog.Logger) error {
+	c, err := st.EnrolmentCode(ctx, auth.HashSecret(info.EnrolmentCode))
+	now := cfg.Now()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		info.Replaced = "unknown"
+	case err != nil:
+		return err
+	case c.UsedAt != 0:
+		info.Replaced = "used"
+	case now.UnixMilli() >= c.ExpiresAt:
+		info.Replaced = "expired"
+	default:
+		return nil
+	}
+	coord, err := st.UserByEmail(ctx, info.Coordinator.Email)
+	if err != nil {
+		return fmt.Errorf("the demo coordinator %s: %w", info.Coordinator.Email, err)
+	}
+	code, _, err := api.IssueEnrolmentCode(ctx, st, info.Team, "demo tablet", coord.ID, now, demoCodeTTL)
+	if err != nil {
+		return err
+	}
+	info.EnrolmentCode = code
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	log.Info().Str("team", info.Team).Str("reason", info.Replaced).Msg("demo: the previous enrolment code can't be used; issued a new one")
+	return nil
+}
+
 func printDemo(w io.Writer, url, data string, d *DemoInfo) {
+	codeNote := fmt.Sprintf("(one use, valid %s from seeding)", demoCodeTTL)
+	switch d.Replaced {
+	case "used":
+		codeNote = fmt.Sprintf("(new: the code printed before was used; one use, valid %s)", demoCodeTTL)
+	case "expired":
+		codeNote = fmt.Sprintf("(new: the code printed before ran out; one use, valid %s)", demoCodeTTL)
+	case "unknown":
+		codeNote = fmt.Sprintf("(new: the code in demo.json is not in this store; one use, valid %s)", demoCodeTTL)
+	}
 	fmt.Fprintf(w, `
 Fieldnotes demo
   team            %s
   coordinator     %s
   password        %s
-  enrolment code  %s   (one use, valid %s from seeding)
+  enrolment code  %s   %s
   engagement      %s
   written to      %s
 
@@ -135,6 +185,6 @@ More codes (with the coordinator's access token):
     -H 'Content-Type: application/json' -d '{"team":"%s","label":"tablet 2"}'
 
 API description: %s/v1/openapi.json
-`, d.Team, d.Coordinator.Email, d.Coordinator.Password, d.EnrolmentCode, demoCodeTTL, d.EngagementID,
+`, d.Team, d.Coordinator.Email, d.Coordinator.Password, d.EnrolmentCode, codeNote, d.EngagementID,
 		filepath.Join(data, demoFileName), url, d.Coordinator.Email, d.Coordinator.Password, url, d.EnrolmentCode, url, d.Team, url)
 }

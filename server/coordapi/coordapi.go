@@ -276,11 +276,13 @@ func (h *Handlers) createDecision(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	r, err := h.Feedback.CreateDecision(c.Request().Context(), caller(c), in)
+	d, err := h.Feedback.Decide(c.Request().Context(), caller(c), in)
 	if err != nil {
 		return fail(err)
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"id": r.ID, "team": r.Team, "fields": r.Fields, "updated_ts": r.UpdatedTS})
+	r := d.Record
+	// 200, as every success in the protocol.
+	return c.JSON(http.StatusOK, map[string]any{"id": r.ID, "team": r.Team, "fields": r.Fields, "updated_ts": r.UpdatedTS, "left_out_erased": d.LeftOutErased})
 }
 
 func (h *Handlers) queueFeedback(c echo.Context) error {
@@ -361,6 +363,13 @@ func (h *Handlers) export(c echo.Context) error {
 		return fail(err)
 	}
 	req := export.Request{Who: api.Caller(c).Subject, Teams: teams, Collection: c.Param("collection"), Format: format}
+	switch c.QueryParam("include_rejected") {
+	case "", "false", "0":
+	case "true", "1":
+		req.IncludeRejected = true
+	default:
+		return fail(&reports.Error{Code: reports.CodeInvalidQuery, Param: "include_rejected", Message: "include_rejected must be true or false", Details: map[string]any{"field": "include_rejected"}})
+	}
 	if err := req.Validate(); err != nil {
 		return fail(err)
 	}

@@ -185,7 +185,7 @@ func TestCoordinatorAPI(t *testing.T) {
 		ID string `json:"id"`
 	}
 	e.do("POST", "/v1/decisions", n, "", map[string]any{"title": "Buses", "outcome": "changed", "themes": []string{"transport"},
-		"summary": map[string]string{"en": "a bus now stops at the surgery", "cy": "mae bws bellach yn stopio wrth y feddygfa"}, "conversations": e.convs[:4]}, 201, &dec)
+		"summary": map[string]string{"en": "a bus now stops at the surgery", "cy": "mae bws bellach yn stopio wrth y feddygfa"}, "conversations": e.convs[:4]}, 200, &dec)
 	var q map[string]int
 	e.do("POST", "/v1/decisions/"+dec.ID+"/feedback", n, "", nil, 200, &q)
 	if q["queued"] != 4 || q["skipped_no_consent"] != 0 {
@@ -246,3 +246,73 @@ func TestCoordinatorAPI(t *testing.T) {
 }
 
 var _ = http.StatusOK
+
+// A decision linked to a conversation whose participant withdrew is saved with the live
+// links, and the answer says which were left out: the coordinator could not have known.
+func TestDecisionLinkedToErasedConversation(t *testing.T) {
+	e := newEnv(t)
+	n := e.token["north"]
+	withdrawn := reportstest.ID(3, 5) // person 5's consent; their conversation is e.convs[5]
+	e.do("POST", "/v1/consents/"+withdrawn+"/withdraw", n, "", map[string]string{"reason": "asked by phone"}, 200, nil)
+
+	type answer struct {
+		ID     string `json:"id"`
+		Team   string `json:"team"`
+		Fields struct {
+			Conversations []string `json:"conversations"`
+		} `json:"fields"`
+		LeftOutErased []string `json:"left_out_erased"`
+	}
+	post := func(token string, convs []string, want int, out any) {
+		t.Helper()
+		e.do("POST", "/v1/decisions", token, "", map[string]any{"title": "Buses", "outcome": "changed", "conversations": convs}, want, out)
+	}
+	t.Run("OK", func(t *testing.T) {
+		var a answer
+		post(n, []string{e.convs[4], e.convs[5], e.convs[6]}, 200, &a)
+		if len(a.LeftOutErased) != 1 || a.LeftOutErased[0] != e.convs[5] {
+			t.Fatalf("left_out_erased = %v, want [%s]", a.LeftOutErased, e.convs[5])
+		}
+		if got := a.Fields.Conversations; len(got) != 2 || got[0] != e.convs[4] || got[1] != e.convs[6] {
+			t.Fatalf("saved links %v, want the two live ones", got)
+		}
+		// Stored as answered.
+		var rec struct {
+			Fields struct {
+				Conversations []string `json:"conversations"`
+			} `json:"fields"`
+		}
+		e.do("GET", "/v1/records/decision/"+a.ID, n, "", nil, 200, &rec)
+		if len(rec.Fields.Conversations) != 2 {
+			t.Fatalf("stored links %v", rec.Fields.Conversations)
+		}
+	})
+	t.Run("NoneErased", func(t *testing.T) {
+		w := e.do("POST", "/v1/decisions", n, "", map[string]any{"title": "Buses", "outcome": "changed", "conversations": e.convs[:2]}, 200, nil)
+		if !strings.Contains(w.Body.String(), `"left_out_erased":[]`) {
+			t.Fatalf("want an empty left_out_erased: %s", w.Body.String())
+		}
+	})
+	t.Run("OnlyErased", func(t *testing.T) {
+		var a answer
+		post(n, []string{e.convs[5]}, 200, &a)
+		if len(a.LeftOutErased) != 1 || len(a.Fields.Conversations) != 0 || a.Team != "north" {
+			t.Fatalf("%+v", a)
+		}
+	})
+	t.Run("ErrUnknownConversation", func(t *testing.T) {
+		var eb errBody
+		post(n, []string{e.convs[4], reportstest.ID(9, 9)}, 422, &eb)
+		if eb.Error.Code != "invalid_field" || eb.Error.Details["field"] != "conversations[1]" {
+			t.Fatalf("%+v", eb)
+		}
+	})
+	t.Run("ErrOtherTeamsErasedConversation", func(t *testing.T) {
+		// South must not learn that north's conversation existed and was erased.
+		var eb errBody
+		post(e.token["south"], []string{e.convs[5]}, 422, &eb)
+		if eb.Error.Code != "invalid_field" || eb.Error.Details["field"] != "conversations[0]" {
+			t.Fatalf("%+v", eb)
+		}
+	})
+}

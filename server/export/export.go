@@ -5,7 +5,7 @@
 //
 // Consent rules:
 //   - conversation: only under a consent that exists, is not withdrawn and covers
-//     record_views; without quote consent, verbatim text is dropped (each answer's text
+//     record_views, and not rejected in review unless the request includes rejected; without quote consent, verbatim text is dropped (each answer's text
 //     and translation_en, and notes), choice answers are kept;
 //   - participant: not at all when every consent of theirs is withdrawn (or they have
 //     none); contact fields blank without contact_for_feedback, equality answers blank
@@ -81,6 +81,8 @@ type Request struct {
 	Teams      []string // nil: every team
 	Collection string
 	Format     string // CSV or NDJSON
+	// IncludeRejected lets out conversations rejected in review (left out by default).
+	IncludeRejected bool
 }
 
 // FormatFor picks the format from an Accept header: text/csv or application/x-ndjson
@@ -145,7 +147,7 @@ func (e *Exporter) scan(ctx context.Context, r Request, fn func(id, team string,
 		var outs []out
 		e.Index.Peek(func(v *reports.View) {
 			for _, rec := range buf {
-				if f, ok := filter(v, rec); ok {
+				if f, ok := filter(v, rec, r.IncludeRejected); ok {
 					outs = append(outs, out{rec, f})
 				}
 			}
@@ -184,12 +186,12 @@ var (
 
 // filter applies the consent rules to one record: ok false leaves it out; fields is what
 // may be shown.
-func filter(v *reports.View, rec syncengine.Record) (map[string]json.RawMessage, bool) {
+func filter(v *reports.View, rec syncengine.Record, includeRejected bool) (map[string]json.RawMessage, bool) {
 	f := rec.Fields
 	switch rec.Collection {
 	case schema.Conversation:
 		c := v.Conversation(rec.ID)
-		if c == nil {
+		if c == nil || (c.Rejected() && !includeRejected) {
 			return nil, false
 		}
 		cons := v.ConsentOf(c)

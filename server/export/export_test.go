@@ -173,6 +173,30 @@ func TestExportAppliesConsent(t *testing.T) {
 	})
 }
 
+// A conversation rejected in review is left out of the export unless the request
+// includes rejected ones; one with issues stays.
+func TestExportLeavesOutRejected(t *testing.T) {
+	f, e := setup(t)
+	p := f.Person(1)
+	rejected, flagged := p.Convs[0].ID, f.Person(2).Convs[0].ID
+	f.Review(t, rejected, schema.ReviewRejected, "duplicate of another record")
+	f.Review(t, flagged, schema.ReviewHasIssues, "translation missing")
+	convs := ndjsonRows(t, e, schema.Conversation)
+	if _, ok := convs[rejected]; ok {
+		t.Error("rejected conversation exported by default")
+	}
+	if _, ok := convs[flagged]; !ok {
+		t.Error("has_issues conversation left out")
+	}
+	var buf bytes.Buffer
+	if _, err := e.Export(ctx, &buf, Request{Who: "u1", Teams: []string{reportstest.North}, Collection: schema.Conversation, Format: NDJSON, IncludeRejected: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), rejected) {
+		t.Error("include_rejected did not export the rejected conversation")
+	}
+}
+
 func TestCSVIsExcelFriendly(t *testing.T) {
 	f, e := setup(t)
 	var buf bytes.Buffer

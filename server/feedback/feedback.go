@@ -140,44 +140,84 @@ func (in *DecisionInput) Validate() error {
 	return nil
 }
 
-// CreateDecision validates and writes a decision as ops under the caller's node, and
-// returns the record. Linked conversations must exist in the caller's teams and belong
-// to one team, which becomes the decision's.
+// CreateDecision is Decide, returning only the record.
 func (s *Service) CreateDecision(ctx context.Context, who Caller, in DecisionInput) (syncengine.Record, error) {
+	d, err := s.Decide(ctx, who, in)
+	return d.Record, err
+}
+
+// Decided is a decision just recorded.
+type Decided struct {
+	Record syncengine.Record
+	// LeftOutErased lists the linked conversations left out because they were erased
+	// (their consent withdrawn): a coordinator can't know a participant withdrew.
+	LeftOutErased []string
+}
+
+// Decide validates and writes a decision as ops under the caller's node, and returns the
+// record. Linked conversations must be in the caller's teams and belong to one team,
+// which becomes the decision's; those that were erased are left out and listed.
+func (s *Service) Decide(ctx context.Context, who Caller, in DecisionInput) (Decided, error) {
+	out := Decided{LeftOutErased: []string{}}
 	if err := in.Validate(); err != nil {
-		return syncengine.Record{}, err
+		return out, err
 	}
 	team := strings.TrimSpace(in.Team)
 	if team != "" && !who.canSee(team) {
-		return syncengine.Record{}, fail(CodeOutOfScope, "team", "team %s is not yours", team)
+		return out, fail(CodeOutOfScope, "team", "team %s is not yours", team)
+	}
+	var live []string
+	erased := map[string]bool{}
+	sameTeam := func(field, t string) error {
+		if team == "" {
+			team = t
+		} else if t != team {
+			return fail(schema.CodeInvalidField, field, "linked conversations belong to more than one team")
+		}
+		return nil
 	}
 	err := s.Index.Read(ctx, func(v *reports.View) error {
 		for i, id := range in.Conversations {
-			c := v.Conversation(id)
 			field := fmt.Sprintf("conversations[%d]", i)
-			if c == nil || !who.canSee(c.Team) {
-				return fail(schema.CodeInvalidField, field, "no such conversation (or it was erased)")
+			if c := v.Conversation(id); c != nil && who.canSee(c.Team) {
+				if err := sameTeam(field, c.Team); err != nil {
+					return err
+				}
+				if !slices.Contains(live, id) {
+					live = append(live, id)
+				}
+				continue
 			}
-			if team == "" {
-				team = c.Team
-			} else if c.Team != team {
-				return fail(schema.CodeInvalidField, field, "linked conversations belong to more than one team")
+			// Not live: erased in the caller's teams is left out; anything else is an error.
+			r, err := s.Replica.Get(ctx, syncengine.RecordKey{Collection: schema.Conversation, Record: id})
+			if errors.Is(err, syncengine.ErrNotFound) || err == nil && (!r.Erased || !who.canSee(r.Team)) {
+				return fail(schema.CodeInvalidField, field, "no such conversation")
+			}
+			if err != nil {
+				return err
+			}
+			if err := sameTeam(field, r.Team); err != nil {
+				return err
+			}
+			if !erased[id] {
+				erased[id] = true
+				out.LeftOutErased = append(out.LeftOutErased, id)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return syncengine.Record{}, err
+		return out, err
 	}
 	if team == "" {
 		if len(who.Teams) != 1 {
-			return syncengine.Record{}, fail(CodeTeamRequired, "team", "say which team the decision belongs to")
+			return out, fail(CodeTeamRequired, "team", "say which team the decision belongs to")
 		}
 		team = who.Teams[0]
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		return syncengine.Record{}, err
+		return out, err
 	}
 	rec := id.String()
 	ch := []syncengine.Change{
@@ -200,18 +240,19 @@ func (s *Service) CreateDecision(ctx context.Context, who Caller, in DecisionInp
 	for _, t := range in.Themes {
 		ch = append(ch, syncengine.Change{Collection: schema.Decision, Record: rec, Kind: schema.KindAdd, Field: "themes", Value: strings.TrimSpace(t)})
 	}
-	for _, c := range in.Conversations {
+	for _, c := range live {
 		ch = append(ch, syncengine.Change{Collection: schema.Decision, Record: rec, Kind: schema.KindAdd, Field: "conversations", Value: c})
 	}
 	if _, _, err := s.Replica.WriteAs(ctx, who.Node, ch, syncengine.ApplyOptions{Hub: true, Team: team}); err != nil {
 		var rej *syncengine.RejectedError
 		if errors.As(err, &rej) {
 			r := rej.Rejected[0]
-			return syncengine.Record{}, fail(r.Code, r.Field, "%s", r.Message)
+			return out, fail(r.Code, r.Field, "%s", r.Message)
 		}
-		return syncengine.Record{}, err
+		return out, err
 	}
-	return s.Replica.Get(ctx, syncengine.RecordKey{Collection: schema.Decision, Record: rec})
+	out.Record, err = s.Replica.Get(ctx, syncengine.RecordKey{Collection: schema.Decision, Record: rec})
+	return out, err
 }
 
 // Decision is a decision record, decoded.

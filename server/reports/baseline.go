@@ -207,6 +207,7 @@ type Gaps struct {
 	Policy       string   `json:"policy"`
 	MinCell      int      `json:"min_cell"`
 	Participants *int     `json:"participants"` // the published total
+	Rejected     string   `json:"rejected"`     // left_out (default) or included
 	Rows         []GapRow `json:"rows"`
 }
 
@@ -230,7 +231,7 @@ func (s *Service) Gaps(ctx context.Context, coord *Coord, name string, q Query) 
 	for _, sh := range b.Shares {
 		pop[sh.Group] = sh.Share
 	}
-	out := &Gaps{Baseline: name, GroupBy: b.GroupBy, Policy: rep.Policy, MinCell: rep.MinCell, Participants: rep.Total.Participants, Rows: []GapRow{}}
+	out := &Gaps{Baseline: name, GroupBy: b.GroupBy, Policy: rep.Policy, MinCell: rep.MinCell, Participants: rep.Total.Participants, Rejected: rep.Rejected, Rows: []GapRow{}}
 	seen := map[string]bool{}
 	add := func(g string, n *int, sup bool) {
 		r := GapRow{Group: g, Participants: n, Suppressed: sup}

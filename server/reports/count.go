@@ -60,6 +60,9 @@ type filter struct {
 	Teams      []string // nil: every team
 	From, To   int64    // ms, [From, To); 0: open
 	Engagement string   // "": every engagement
+	// IncludeRejected counts conversations a coordinator rejected in review; they are
+	// left out by default.
+	IncludeRejected bool
 }
 
 func (f filter) team(t string) bool { return f.Teams == nil || slices.Contains(f.Teams, t) }
@@ -67,11 +70,14 @@ func (f filter) team(t string) bool { return f.Teams == nil || slices.Contains(f
 // counted lists the conversations a report counts: in the teams, in the date range (on
 // started_at, else the consent's given_at; a conversation with neither time counts
 // only when no range is given), under a consent that exists, is not withdrawn and
-// covers record_views.
+// covers record_views, and not rejected in review (unless asked for).
 func counted(v *View, f filter) []*Conversation {
 	var out []*Conversation
 	v.Conversations(func(c *Conversation) {
 		if !f.team(c.Team) || (f.Engagement != "" && c.Engagement != f.Engagement) {
+			return
+		}
+		if c.Rejected() && !f.IncludeRejected {
 			return
 		}
 		cons := v.ConsentOf(c)

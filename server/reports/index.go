@@ -77,6 +77,7 @@ type Conversation struct {
 	GroupSize                                  int
 	Locales, Themes                            []string
 	StartedAt                                  int64
+	ReviewState                                string // "" when never reviewed (received)
 	// resolved links (never nil once applied; check live through the View)
 	eng  *Engagement
 	part *Participant
@@ -291,7 +292,7 @@ func (ix *Index) apply(coll, id, team string, gone, withdrawn bool, v *view) {
 			return
 		}
 		ix.conv[id] = &Conversation{ID: id, Team: team, Engagement: v.Engagement, Participant: v.Participant, Consent: v.Consent,
-			GroupSize: v.GroupSize, Locales: v.Locales, Themes: v.Themes, StartedAt: v.StartedAt,
+			GroupSize: v.GroupSize, Locales: v.Locales, Themes: v.Themes, StartedAt: v.StartedAt, ReviewState: v.ReviewState,
 			eng: ix.engagement(v.Engagement), part: ix.participant(v.Participant), cons: ix.consent(v.Consent)}
 	}
 }
@@ -313,6 +314,7 @@ type view struct {
 	GivenAt         int64    `json:"given_at"`
 	Title           string   `json:"title"`
 	VenueType       string   `json:"venue_type"`
+	ReviewState     string   `json:"review_state"`
 }
 
 // viewOf reads the fields it knows from a record's view. A field of an unexpected type
@@ -345,6 +347,7 @@ func viewOf(m map[string]json.RawMessage) view {
 	v.GivenAt = num("given_at")
 	set("title", &v.Title)
 	set("venue_type", &v.VenueType)
+	set("review_state", &v.ReviewState)
 	return v
 }
 
@@ -379,6 +382,9 @@ func (v *View) Participant(id string) *Participant { return liveOr(v.ix.part[id]
 
 // Consent returns a consent, or nil.
 func (v *View) Consent(id string) *Consent { return liveOr(v.ix.cons[id]) }
+
+// Rejected reports whether a coordinator rejected the conversation in review.
+func (c *Conversation) Rejected() bool { return c.ReviewState == schema.ReviewRejected }
 
 // Conversation returns a conversation, or nil.
 func (v *View) Conversation(id string) *Conversation { return v.ix.conv[id] }

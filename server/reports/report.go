@@ -39,6 +39,22 @@ type Query struct {
 	Engagement string // only this engagement
 	Teams      []string
 	Policy     disclosure.Policy
+	// IncludeRejected counts conversations rejected in review (include_rejected=true);
+	// by default they are left out, and every report says which it did.
+	IncludeRejected bool
+}
+
+// Rejected conversations in a report: left out (the default) or included.
+const (
+	RejectedLeftOut  = "left_out"
+	RejectedIncluded = "included"
+)
+
+func (q Query) rejected() string {
+	if q.IncludeRejected {
+		return RejectedIncluded
+	}
+	return RejectedLeftOut
 }
 
 // ParseQuery reads group_by (or group_by=ethnicity with rollup=group), from, to,
@@ -80,6 +96,13 @@ func ParseQuery(v url.Values, defaultGroupBy string) (Query, error) {
 		return Query{}, err
 	}
 	q.Policy = pol
+	switch s := strings.TrimSpace(v.Get("include_rejected")); s {
+	case "", "false", "0":
+	case "true", "1":
+		q.IncludeRejected = true
+	default:
+		return Query{}, queryErr("include_rejected", "include_rejected must be true or false")
+	}
 	return q, nil
 }
 
@@ -115,9 +138,12 @@ type Participation struct {
 	Engagement string `json:"engagement,omitempty"`
 	// MultiValued is true when some unit counts in more than one row (rows then do not
 	// add up to the total).
-	MultiValued bool   `json:"multi_valued"`
-	Rows        []Row  `json:"rows"`
-	Total       Counts `json:"total"`
+	MultiValued bool `json:"multi_valued"`
+	// Rejected says whether conversations rejected in review were left out (left_out, the
+	// default) or counted (included).
+	Rejected string `json:"rejected"`
+	Rows     []Row  `json:"rows"`
+	Total    Counts `json:"total"`
 }
 
 // Service computes reports from an Index.
@@ -158,7 +184,7 @@ type result struct {
 // engagement's cell. Under nhs each count is rounded on its own, and only the grouping
 // asked for is counted.
 func (s *Service) protected(v *View, q Query) (*result, error) {
-	base := filter{Teams: q.Teams, From: q.From, To: q.To}
+	base := filter{Teams: q.Teams, From: q.From, To: q.To, IncludeRejected: q.IncludeRejected}
 	groupings := []string{q.GroupBy}
 	if q.Policy.Name == disclosure.PolicyCell {
 		groupings = Groupings
@@ -238,7 +264,7 @@ func (s *Service) Participation(ctx context.Context, q Query) (*Participation, e
 			return err
 		}
 		out = &Participation{GroupBy: q.GroupBy, Policy: q.Policy.Name, MinCell: q.Policy.MinCell, From: q.From, To: q.To,
-			Engagement: q.Engagement, Rows: []Row{}, Total: countsOf(res.total)}
+			Engagement: q.Engagement, Rejected: q.rejected(), Rows: []Row{}, Total: countsOf(res.total)}
 		t := res.pop.tabs[q.GroupBy]
 		out.MultiValued = t.multi[mParticipants] || t.multi[mConversations] || t.multi[mGroupParticipants]
 		for _, g := range t.groups {
@@ -284,6 +310,7 @@ type Themes struct {
 	To          int64      `json:"to,omitempty"`
 	Engagement  string     `json:"engagement,omitempty"`
 	MultiValued bool       `json:"multi_valued"`
+	Rejected    string     `json:"rejected"` // left_out (default) or included, as Participation
 	Themes      []string   `json:"themes"`
 	Rows        []ThemeRow `json:"rows"`
 	Total       ThemeRow   `json:"total"`
@@ -303,7 +330,7 @@ func (s *Service) Themes(ctx context.Context, q Query) (*Themes, error) {
 		themes, cells, themeTot, multi := themeCounts(v, res.pop.convs, q.GroupBy)
 		t := res.pop.tabs[q.GroupBy]
 		out = &Themes{GroupBy: q.GroupBy, Policy: q.Policy.Name, MinCell: q.Policy.MinCell, From: q.From, To: q.To,
-			Engagement: q.Engagement, MultiValued: multi, Themes: append([]string{}, themes...), Rows: []ThemeRow{}}
+			Engagement: q.Engagement, MultiValued: multi, Rejected: q.rejected(), Themes: append([]string{}, themes...), Rows: []ThemeRow{}}
 		if themes == nil {
 			out.Themes = []string{}
 		}

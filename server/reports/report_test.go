@@ -262,6 +262,52 @@ func TestReportAfterWithdrawal(t *testing.T) {
 	}
 }
 
+// A conversation rejected in review leaves the counts (and the report says so) until
+// include_rejected=true asks for it; a has_issues one still counts.
+func TestRejectedLeftOut(t *testing.T) {
+	f := reportstest.Build(t)
+	s := mustIndex(t, f)
+	q := mustQuery(t, "group_by=engagement&policy=cell&min_cell=2")
+	before, err := s.Participation(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Rejected != RejectedLeftOut {
+		t.Fatalf("rejected = %q, want %q", before.Rejected, RejectedLeftOut)
+	}
+	// Person 3 has two conversations: rejecting both removes them and the person.
+	p := f.Person(3)
+	for _, c := range p.Convs {
+		f.Review(t, c.ID, "rejected", "recorded twice by mistake")
+	}
+	f.Review(t, f.Person(6).Convs[0].ID, "has_issues", "answer 2 is cut off")
+	after, err := s.Participation(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := *before.Total.Conversations-*after.Total.Conversations, len(p.Convs); got != want {
+		t.Errorf("rejecting %d conversations took %d off the total", want, got)
+	}
+	if got := *before.Total.Participants - *after.Total.Participants; got != 1 {
+		t.Errorf("participants went down by %d, want 1", got)
+	}
+	incl := mustQuery(t, "group_by=engagement&policy=cell&min_cell=2&include_rejected=true")
+	all, err := s.Participation(ctx, incl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Rejected != RejectedIncluded || *all.Total.Conversations != *before.Total.Conversations {
+		t.Errorf("include_rejected: %s, %d conversations, want included, %d", all.Rejected, *all.Total.Conversations, *before.Total.Conversations)
+	}
+	th, err := s.Themes(ctx, q)
+	if err != nil || th.Rejected != RejectedLeftOut {
+		t.Errorf("themes report: rejected = %q, %v", th.Rejected, err)
+	}
+	if _, err := ParseQuery(url.Values{"include_rejected": {"maybe"}}, ByCommunity); err == nil {
+		t.Error("include_rejected=maybe was accepted")
+	}
+}
+
 // memIndex builds an index in memory: one engagement per venue type given, with n
 // participants each, each with one conversation under a full consent.
 func memIndex(counts map[string]int, extra func(ix *Index)) *Service {

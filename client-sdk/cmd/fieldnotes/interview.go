@@ -29,6 +29,9 @@ const (
 	stPrompt
 	stTranslation
 	stEquality
+	stContactName
+	stContactEmail
+	stContactPhone
 	stNotes
 	stThemes
 	stDeclined
@@ -50,8 +53,9 @@ type interview struct {
 	input    lineInput
 	problem  string
 	langs    []string
-	partLang string // the person's language, chosen first
-	display  string // the language prompts are shown in now
+	partLang string   // the person's language, chosen first
+	engLangs []string // the engagement's languages
+	display  string   // the language prompts are shown in now
 	ring     []string
 
 	scopeIdx int
@@ -86,6 +90,9 @@ func (c *cli) interview(ctx context.Context, dev *sdk.Device, eng, venue, venueT
 		return c.fail(err)
 	}
 	m := &interview{c: c, ctx: ctx, dev: dev, eng: eng, group: group, set: set, width: 80, picked: map[int]bool{}}
+	if e, err := dev.Engagement(ctx, eng); err == nil {
+		m.engLangs = e.Languages
+	}
 	for _, t := range locales.Supported {
 		m.langs = append(m.langs, t.String())
 	}
@@ -141,7 +148,7 @@ func (m *interview) listLen() int {
 
 func (m *interview) isText() bool {
 	switch m.stage {
-	case stInterpreter, stTranslation, stNotes, stThemes:
+	case stInterpreter, stTranslation, stContactName, stContactEmail, stContactPhone, stNotes, stThemes:
 		return true
 	case stPrompt:
 		return m.set.Prompts[m.prompt].Kind == locales.KindText
@@ -179,12 +186,18 @@ func (m *interview) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		if m.stage == stScope {
-			switch strings.ToLower(msg.String()) {
-			case "y":
-				m.agreed = append(m.agreed, locales.ConsentScopes[m.scopeIdx])
-				m.nextScope()
-			case "n":
-				m.nextScope()
+			// Keys typed quickly can arrive together ("yyn"): take each in turn.
+			for _, r := range strings.ToLower(string(msg.Runes)) {
+				if m.stage != stScope {
+					break
+				}
+				switch r {
+				case 'y':
+					m.agreed = append(m.agreed, locales.ConsentScopes[m.scopeIdx])
+					m.nextScope()
+				case 'n':
+					m.nextScope()
+				}
 			}
 			return m, nil
 		}
@@ -219,6 +232,20 @@ func (m *interview) switchLanguage() {
 	m.problem = m.c.t("cli.language_switched", map[string]any{"Language": locales.Name(to)})
 }
 
+// languageRing is the order F2/Tab moves the prompts through: the person's language, the
+// worker's, the engagement's languages, then English; each once. With an English-speaking
+// person and an English worker it is still the engagement's languages that an
+// interpreter switches between.
+func languageRing(person, worker string, engagement []string) []string {
+	ring := []string{person}
+	for _, l := range append(append([]string{locales.Match(worker).String()}, engagement...), "en") {
+		if l = locales.Match(l).String(); !slices.Contains(ring, l) {
+			ring = append(ring, l)
+		}
+	}
+	return ring
+}
+
 func (m *interview) nextScope() {
 	m.scopeIdx++
 	if m.scopeIdx < len(locales.ConsentScopes) {
@@ -237,12 +264,7 @@ func (m *interview) enter() tea.Cmd {
 	case stLang:
 		m.partLang = m.langs[m.cursor]
 		m.display = m.partLang
-		m.ring = []string{m.partLang}
-		for _, l := range []string{locales.Match(m.c.lang).String(), "en"} {
-			if !slices.Contains(m.ring, l) {
-				m.ring = append(m.ring, l)
-			}
-		}
+		m.ring = languageRing(m.partLang, m.c.lang, m.engLangs)
 		m.stage = stStatement
 	case stStatement:
 		m.stage = stScope
@@ -310,6 +332,8 @@ func (m *interview) enter() tea.Cmd {
 			return nil
 		}
 		m.nextEquality()
+	case stContactName, stContactEmail, stContactPhone:
+		m.contactField()
 	case stNotes:
 		m.note = strings.TrimSpace(m.input.Value())
 		if m.note != "" {
@@ -371,9 +395,43 @@ func (m *interview) nextPrompt() tea.Cmd {
 		m.stage, m.eqIdx, m.cursor = stEquality, 0, 0
 		return nil
 	}
-	m.stage = stNotes
-	m.startText()
+	m.afterEquality()
 	return nil
+}
+
+// afterEquality asks how to reach the person when they agreed to hear back (so the
+// team's "you said, we did" feedback can reach them), then for a note.
+func (m *interview) afterEquality() {
+	if slices.Contains(m.agreed, schema.ScopeContactForFeedback) && m.group == 0 {
+		m.stage = stContactName
+	} else {
+		m.stage = stNotes
+	}
+	m.startText()
+}
+
+// contactField saves the contact detail just typed (empty: skipped) and moves on; a
+// detail the SDK refuses (an email without @) keeps the worker on that line.
+func (m *interview) contactField() {
+	v := strings.TrimSpace(m.input.Value())
+	var c sdk.Contact
+	next := stNotes
+	switch m.stage {
+	case stContactName:
+		c.Name, next = v, stContactEmail
+	case stContactEmail:
+		c.Email, next = v, stContactPhone
+	case stContactPhone:
+		c.Phone = v
+	}
+	if v != "" {
+		if err := m.dev.SetContact(m.ctx, m.consent.ID, c); err != nil {
+			m.fail(err)
+			return
+		}
+	}
+	m.stage = next
+	m.startText()
 }
 
 func (m *interview) nextEquality() {
@@ -382,8 +440,16 @@ func (m *interview) nextEquality() {
 	if m.eqIdx < len(locales.EqualityQuestions()) {
 		return
 	}
-	m.stage = stNotes
-	m.startText()
+	m.afterEquality()
+}
+
+// inputView is the text field, cut to the terminal's width (see rtl.go).
+func (m *interview) inputView() string {
+	w := m.width
+	if w <= 0 {
+		w = 80
+	}
+	return strings.Join(hardWrap(m.input.View(), max(w-1, 10)), "\n") + "\n"
 }
 
 func (m *interview) View() string {
@@ -443,7 +509,7 @@ func (m *interview) View() string {
 		list(ui, labels, false)
 	case stInterpreter:
 		line(ui, m.c.t("cli.interpreter_prompt", nil))
-		b.WriteString(m.input.View() + "\n")
+		b.WriteString(m.inputView())
 	case stPrompt, stTranslation:
 		pr := m.set.Prompts[m.prompt]
 		line(ui, m.c.tn("cli.question_progress", len(m.set.Prompts), map[string]any{"Number": m.prompt + 1, "Count": len(m.set.Prompts)}))
@@ -454,13 +520,13 @@ func (m *interview) View() string {
 		b.WriteString("\n")
 		if m.stage == stTranslation {
 			line(ui, m.c.t("cli.translation_prompt", nil))
-			b.WriteString(m.input.View() + "\n")
+			b.WriteString(m.inputView())
 			break
 		}
 		switch pr.Kind {
 		case locales.KindText:
 			line(ui, m.c.t("cli.type_answer", nil)+" "+m.c.t("cli.skip_hint", nil))
-			b.WriteString(m.input.View() + "\n")
+			b.WriteString(m.inputView())
 		default:
 			multi := pr.Kind == locales.KindMultiChoice
 			if multi {
@@ -487,12 +553,17 @@ func (m *interview) View() string {
 			labels = append(labels, m.text(p, q.ValueID(v)))
 		}
 		list(p, labels, false)
+	case stContactName, stContactEmail, stContactPhone:
+		line(ui, m.c.t("cli.contact_intro", nil))
+		id := map[stage]string{stContactName: "cli.contact_name", stContactEmail: "cli.contact_email", stContactPhone: "cli.contact_phone"}[m.stage]
+		line(ui, m.c.t(id, nil))
+		b.WriteString(m.inputView())
 	case stNotes:
 		line(ui, m.c.t("cli.notes_prompt", nil))
-		b.WriteString(m.input.View() + "\n")
+		b.WriteString(m.inputView())
 	case stThemes:
 		line(ui, m.c.t("cli.themes_prompt", nil))
-		b.WriteString(m.input.View() + "\n")
+		b.WriteString(m.inputView())
 	case stDeclined:
 		line(ui, m.c.t("cli.consent_declined", nil))
 	case stDone:

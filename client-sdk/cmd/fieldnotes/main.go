@@ -5,10 +5,11 @@
 //
 //	fieldnotes enrol --server URL --code CODE --label "Blue tablet"
 //	fieldnotes interview [--engagement ID] [--group N]
-//	fieldnotes list | status | sync | withdraw CONSENT-ID
+//	fieldnotes list | status | sync | withdraw CONSENT-ID [--reason TEXT]
 //
 // Every command takes --data DIR (default ~/.fieldnotes, else ./fieldnotes-data) and
-// --lang TAG (the worker's language).
+// --lang TAG (the worker's language). The store is encrypted at rest (see key.go): with
+// the key in FIELDNOTES_DEVICE_KEY, else in DIR/device.key, made on first use.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +43,9 @@ type cli struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+
+	keyMade     bool // open made a new key file
+	holdKeyNote bool // enrol says so only once the enrolment worked
 }
 
 func (c *cli) t(id string, data map[string]any) string {
@@ -83,29 +88,101 @@ func splitCommand(args []string) (string, []string) {
 		if !strings.HasPrefix(a, "-") {
 			return a, append(append([]string{}, args[:i]...), args[i+1:]...)
 		}
-		if !strings.Contains(a, "=") && strings.TrimLeft(a, "-") != "yes" {
+		if !strings.Contains(a, "=") && !isSwitch(a) {
 			i++ // skip the option's value
 		}
 	}
 	return "", args
 }
 
+// isSwitch is an option that takes no value.
+func isSwitch(a string) bool {
+	switch strings.TrimLeft(a, "-") {
+	case "yes", "h", "help":
+		return true
+	}
+	return false
+}
+
+func isHelp(a string) bool {
+	switch a {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// parseAnywhere parses options wherever they are among the arguments, so that
+// "withdraw ID --reason …" works as well as "withdraw --reason … ID", and returns the
+// arguments that are not options, in order. "--" ends the options.
+func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return rest, nil
+		}
+		if args[0] == "--" {
+			return append(rest, args[1:]...), nil
+		}
+		rest = append(rest, args[0])
+		args = args[1:]
+	}
+}
+
+// badOption names the option a flag error is about, as the worker typed it ("--grop"),
+// not flag's English sentence.
+func badOption(err error, args []string) string {
+	msg := err.Error()
+	i := strings.LastIndex(msg, " -")
+	if i < 0 {
+		return "?"
+	}
+	name := strings.TrimLeft(strings.Fields(msg[i+1:])[0], "-")
+	name = strings.TrimSuffix(name, ":")
+	for _, a := range args {
+		if n, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); n == name && strings.HasPrefix(a, "-") {
+			return strings.SplitN(a, "=", 2)[0]
+		}
+	}
+	return "--" + name
+}
+
+// commands are the commands run knows; "app" (the field app, client-sdk/fieldapp) is
+// served by its own case below once that package is wired in.
+var commands = []string{"app", "enrol", "enroll", "interview", "list", "status", "sync", "withdraw"}
+
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &cli{lang: os.Getenv("FIELDNOTES_LANG"), stdin: stdin, stdout: stdout, stderr: stderr}
 	if c.lang == "" {
 		c.lang = "en"
 	}
-	if len(args) == 0 || strings.HasPrefix(args[0], "-h") || args[0] == "help" {
-		fmt.Fprintln(stdout, c.t("cli.usage", nil))
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, c.t("cli.usage", nil))
 		return 2
 	}
 	cmd, args := splitCommand(args)
-	if cmd == "" {
+	if isHelp(cmd) || (cmd == "" && slices.ContainsFunc(args, isHelp)) {
+		// --lang may come with --help: show the help in that language.
+		for i, a := range args {
+			if v, ok := strings.CutPrefix(a, "--lang="); ok {
+				c.lang = v
+			} else if (a == "--lang" || a == "-lang") && i+1 < len(args) {
+				c.lang = args[i+1]
+			}
+		}
 		fmt.Fprintln(stdout, c.t("cli.usage", nil))
+		return 0
+	}
+	if cmd == "" {
+		fmt.Fprintln(stderr, c.t("cli.usage", nil))
 		return 2
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.dir, "data", defaultDir(), "data directory")
 	fs.StringVar(&c.lang, "lang", c.lang, "your language (BCP 47 tag, e.g. cy, pa, ar)")
 	server := fs.String("server", "", "server URL (enrol)")
@@ -117,25 +194,42 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	group := fs.Int("group", 0, "group size, for a group conversation (interview)")
 	reason := fs.String("reason", "", "why the consent is withdrawn (withdraw)")
 	yes := fs.Bool("yes", false, "don't ask for confirmation (withdraw)")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseAnywhere(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, c.t("cli.usage", nil))
+		return 0
+	}
+	if !slices.Contains(commands, cmd) {
+		fmt.Fprintln(stderr, render(c.t("cli.unknown_command", map[string]any{"Command": cmd}), locales.IsRTL(c.lang), 0))
+		fmt.Fprintln(stderr, c.t("cli.usage", nil))
 		return 2
 	}
-	dev, err := sdk.Open(c.dir, sdk.WithLanguage(c.lang))
+	if err != nil {
+		fmt.Fprintln(stderr, render(c.t("cli.bad_option", map[string]any{"Option": badOption(err, args)}), locales.IsRTL(c.lang), 0))
+		fmt.Fprintln(stderr, c.t("cli.usage", nil))
+		return 2
+	}
+	want := 0
+	if cmd == "withdraw" {
+		want = 1
+	}
+	if len(pos) != want {
+		fmt.Fprintln(stderr, c.t("cli.usage", nil))
+		return 2
+	}
+	if (cmd == "enrol" || cmd == "enroll") && (*server == "" || *code == "") {
+		fmt.Fprintln(stderr, c.t("cli.usage", nil))
+		return 2
+	}
+	if cmd == "enrol" || cmd == "enroll" {
+		return c.enrol(ctx, *server, *code, *label)
+	}
+	dev, err := c.open()
 	if err != nil {
 		return c.fail(err)
 	}
 	defer dev.Close()
 	switch cmd {
-	case "enrol", "enroll":
-		if *server == "" || *code == "" {
-			fmt.Fprintln(stderr, c.t("cli.usage", nil))
-			return 2
-		}
-		id, err := dev.Enrol(ctx, *server, *code, *label)
-		if err != nil {
-			return c.fail(err)
-		}
-		c.println(c.t("cli.enrolled", map[string]any{"Label": id.Label, "Team": id.Team}))
 	case "interview":
 		return c.interview(ctx, dev, *engagement, *venue, *venueType, *group)
 	case "list":
@@ -145,16 +239,51 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "sync":
 		return c.sync(ctx, dev)
 	case "withdraw":
-		if fs.NArg() != 1 {
-			fmt.Fprintln(stderr, c.t("cli.usage", nil))
-			return 2
-		}
-		return c.withdraw(ctx, dev, fs.Arg(0), *reason, *yes)
+		return c.withdraw(ctx, dev, pos[0], *reason, *yes)
 	default:
+		fmt.Fprintln(stderr, render(c.t("cli.unknown_command", map[string]any{"Command": cmd}), locales.IsRTL(c.lang), 0))
 		fmt.Fprintln(stderr, c.t("cli.usage", nil))
 		return 2
 	}
-	return 0
+}
+
+// enrol sets the device up with a code. A failed enrolment on a device that had no store
+// leaves nothing behind: the store, its key file and the directory made for them go.
+func (c *cli) enrol(ctx context.Context, server, code, label string) int {
+	if _, err := sdk.CheckServerURL(server); err != nil {
+		return c.fail(err) // before anything is made
+	}
+	_, dirErr := os.Stat(c.dir)
+	_, dbErr := os.Stat(filepath.Join(c.dir, sdk.DBName))
+	_, keyErr := os.Stat(filepath.Join(c.dir, keyFileName))
+	c.holdKeyNote = true
+	dev, err := c.open()
+	if err != nil {
+		return c.fail(err)
+	}
+	id, err := dev.Enrol(ctx, server, code, label)
+	if err == nil {
+		dev.Close()
+		if c.keyMade {
+			c.keyNote()
+		}
+		c.println(c.t("cli.enrolled", map[string]any{"Label": id.Label, "Team": id.Team}))
+		return 0
+	}
+	dev.Close()
+	if errors.Is(dbErr, os.ErrNotExist) {
+		base := filepath.Join(c.dir, sdk.DBName)
+		for _, p := range []string{base, base + "-wal", base + "-shm", base + "-journal"} {
+			os.Remove(p)
+		}
+		if errors.Is(keyErr, os.ErrNotExist) {
+			os.Remove(filepath.Join(c.dir, keyFileName))
+		}
+		if errors.Is(dirErr, os.ErrNotExist) {
+			os.Remove(c.dir) // only if empty
+		}
+	}
+	return c.fail(err)
 }
 
 func (c *cli) list(ctx context.Context, dev *sdk.Device) int {
@@ -229,8 +358,9 @@ func (c *cli) status(ctx context.Context, dev *sdk.Device) int {
 	} else {
 		c.println(c.t("cli.status_last_sync", map[string]any{"Time": when(st.LastSync)}))
 	}
-	if st.LastError != "" {
-		c.println(c.t("cli.status_last_error", map[string]any{"Message": st.LastError}))
+	if st.LastErrorCode != "" {
+		msg := (&sdk.Error{Code: st.LastErrorCode}).Message(c.lang)
+		c.println(c.t("cli.status_last_error", map[string]any{"Message": msg}))
 	}
 	c.println(c.t("cli.status_cursor", map[string]any{"Cursor": orDash(st.Cursor)}))
 	c.println(c.tn("cli.status_state", st.Records, map[string]any{"Hash": st.Hash}))

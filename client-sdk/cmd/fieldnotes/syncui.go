@@ -100,6 +100,10 @@ func (c *cli) sync(ctx context.Context, dev *sdk.Device) int {
 		c.println(c.t("cli.device_revoked_wiped", nil))
 		return 1
 	}
+	var e *sdk.Error
+	if errors.As(err, &e) && e.Code == sdk.CodeConnectionRefused {
+		return c.fail(err) // the server is not running there: say so, not "no connection"
+	}
 	if errors.Is(err, sdk.ErrOffline) {
 		c.println(c.t("cli.offline_retry", nil))
 		return 1

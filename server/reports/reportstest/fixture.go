@@ -320,6 +320,18 @@ func (f *Fixture) Withdraw(tb testing.TB, n int) {
 	p.Withdrawn = true
 }
 
+// Review sets a conversation's review state and comment through the store, as a
+// coordinator's review does.
+func (f *Fixture) Review(tb testing.TB, conversation, state, comment string) {
+	tb.Helper()
+	if _, _, err := f.Store.WriteAs(context.Background(), Node, []syncengine.Change{
+		{Collection: schema.Conversation, Record: conversation, Kind: schema.KindSet, Field: "review_state", Value: state},
+		{Collection: schema.Conversation, Record: conversation, Kind: schema.KindSet, Field: "review_comment", Value: comment},
+	}, syncengine.ApplyOptions{Hub: true}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // Has reports whether the person's consent includes scope (and is not withdrawn).
 func (p *Person) Has(scope string) bool {
 	if p.Withdrawn {

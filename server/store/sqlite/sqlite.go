@@ -324,6 +324,21 @@ func (db *DB) CreateEnrolmentCode(ctx context.Context, c store.EnrolmentCode) er
 	return err
 }
 
+// EnrolmentCode reads the code with hash codeHash without using it (the --demo seed asks
+// whether the code it printed before is still good). ErrNotFound if there is none.
+func (db *DB) EnrolmentCode(ctx context.Context, codeHash string) (store.EnrolmentCode, error) {
+	c := store.EnrolmentCode{Hash: codeHash}
+	var used sql.NullInt64
+	var device sql.NullString
+	err := db.r.QueryRowContext(ctx, `SELECT team, label, created_by, created_at, expires_at, used_at, device_id FROM enrolment_codes WHERE hash = ?`, codeHash).
+		Scan(&c.Team, &c.Label, &c.CreatedBy, &c.CreatedAt, &c.ExpiresAt, &used, &device)
+	if err != nil {
+		return c, notFound(err)
+	}
+	c.UsedAt, c.DeviceID = used.Int64, device.String
+	return c, nil
+}
+
 // useCode checks an enrolment code and marks it used by deviceID.
 func useCode(tx *sql.Tx, codeHash string, now int64, deviceID string) (store.EnrolmentCode, error) {
 	var c store.EnrolmentCode

@@ -38,6 +38,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ReplicaScope", replicaScope},
 		{"ReplicaWithdraw", replicaWithdraw},
 		{"ReplicaConcurrentApply", replicaConcurrent},
+		{"ReplicaOpIDReused", replicaOpIDReused},
+		{"ReplicaWriteAsBesideTheNodesClient", replicaWriteAsBesideClient},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -452,8 +454,8 @@ func replicaWithdraw(t *testing.T, s store.Store) {
 	ops, _, err := s.WriteAs(ctx, coord, []syncengine.Change{{Collection: "consent", Record: consent, Kind: "withdraw", Value: map[string]string{"reason": "asked"}}},
 		syncengine.ApplyOptions{Hub: true, Teams: []string{"north"}})
 	must(t, err)
-	if len(ops) != 1 || ops[0].Node != coord || ops[0].Counter != 1 {
-		t.Fatalf("WriteAs = %+v", ops)
+	if len(ops) != 1 || ops[0].Node != coord || ops[0].Counter != syncengine.ForeignCounterBase+1 {
+		t.Fatalf("WriteAs = %+v (the hub numbers a coordinator's node from ForeignCounterBase+1)", ops)
 	}
 	page, err := s.Pull(ctx, []string{"north"}, before, 100)
 	must(t, err)
@@ -533,4 +535,50 @@ func containsKey(keys []syncengine.RecordKey, k syncengine.RecordKey) bool {
 		}
 	}
 	return false
+}
+
+// One (node, counter), one op: the same op again is a duplicate, another body under it is
+// refused with op_id_reused and the first value stays.
+func replicaOpIDReused(t *testing.T, s store.Store) {
+	node, eng := id(), id()
+	first := setOp(node, 1, "engagement", eng, "title", "Market day")
+	opt := syncengine.ApplyOptions{Hub: true, Team: "north"}
+	res, err := s.Apply(ctx, []syncengine.Op{setOp(node, 2, "engagement", eng, "team", "north"), first}, opt)
+	must(t, err)
+	if res.Accepted != 2 {
+		t.Fatalf("first push: %+v", res)
+	}
+	res, err = s.Apply(ctx, []syncengine.Op{first}, opt)
+	must(t, err)
+	if res.Duplicates != 1 || len(res.Rejected) != 0 {
+		t.Fatalf("same op again: %+v", res)
+	}
+	res, err = s.Apply(ctx, []syncengine.Op{setOp(node, 1, "engagement", eng, "title", "Gurdwara visit")}, opt)
+	must(t, err)
+	if len(res.Rejected) != 1 || res.Rejected[0].Code != syncengine.CodeOpIDReused || res.Duplicates != 0 || res.Accepted != 0 {
+		t.Fatalf("reused id: %+v", res)
+	}
+	r, err := s.Get(ctx, syncengine.RecordKey{Collection: "engagement", Record: eng})
+	must(t, err)
+	if string(r.Fields["title"]) != `"Market day"` {
+		t.Fatalf("title = %s, want the first op's", r.Fields["title"])
+	}
+}
+
+// The hub writes a coordinator's changes under their node while their own client pushes
+// ops it numbers from 1 under the same node: no op of either is refused.
+func replicaWriteAsBesideClient(t *testing.T, s store.Store) {
+	coord, eng := id(), id()
+	opt := syncengine.ApplyOptions{Hub: true, Team: "north"}
+	_, err := s.Apply(ctx, []syncengine.Op{setOp(id(), 1, "engagement", eng, "team", "north")}, opt)
+	must(t, err)
+	for round := 0; round < 3; round++ {
+		_, _, err := s.WriteAs(ctx, coord, []syncengine.Change{{Collection: "engagement", Record: eng, Kind: "set", Field: "topic", Value: fmt.Sprint("console ", round)}}, opt)
+		must(t, err)
+		res, err := s.Apply(ctx, []syncengine.Op{setOp(coord, uint64(round+1), "engagement", eng, "title", fmt.Sprint("client ", round))}, syncengine.ApplyOptions{Hub: true, OnlyNode: coord, Team: "north"})
+		must(t, err)
+		if res.Accepted != 1 || len(res.Rejected) != 0 {
+			t.Fatalf("round %d: client op %+v", round, res)
+		}
+	}
 }
