@@ -2,10 +2,8 @@ package syncengine
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -140,38 +138,4 @@ func checkPulls(t *testing.T, s *Store) {
 	if len(north)+len(south) != len(all) || len(north) == 0 || len(south) == 0 {
 		t.Fatalf("north %d + south %d != all %d", len(north), len(south), len(all))
 	}
-}
-
-// TestPullAfterMigration opens a store written before ops carried their team (migration
-// 0002): the migration gives every op its record's team, and pulls scope as before.
-func TestPullAfterMigration(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "replica.db")
-	s, err := Open(path, Options{Now: fixedWall(t0 + 1000)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	scopeFixture(t, s)
-	s.Close()
-	// Take the store back to 0001's ops table.
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{`DROP INDEX ops_team_seq`, `ALTER TABLE ops DROP COLUMN team`, `DELETE FROM schema_migrations WHERE name = '0002_ops_team.sql'`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(q, err)
-		}
-	}
-	db.Close()
-
-	s, err = Open(path, Options{Now: fixedWall(t0 + 2000)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var blank int
-	if err := s.r.QueryRow(`SELECT count(*) FROM ops o JOIN records r ON r.rid = o.rid WHERE o.team != r.team`).Scan(&blank); err != nil || blank != 0 {
-		t.Fatalf("%d ops with another team than their record's (%v)", blank, err)
-	}
-	checkPulls(t, s)
 }

@@ -7,10 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sort"
-
-	"github.com/fieldnotes/fieldnotes/schema"
 )
 
 // teamFilter renders "AND r.team IN (…)" for a team list; nil means every team.
@@ -35,10 +32,6 @@ type PullResult struct {
 // Pull returns up to limit ops ingested after cursor in the given teams' records (nil:
 // all), in ingest order, and the records erased in the same span. Following Cursor until
 // More is false reaches everything committed when the last page was read.
-//
-// Each team's ops are one range scan of ops_team_seq (an op carries its record's team,
-// which never changes); node and record names are looked up once per page for the
-// distinct nodes and records on it, not joined op by op.
 func (s *Store) Pull(ctx context.Context, teams []string, cursor int64, limit int) (PullResult, error) {
 	if limit <= 0 {
 		limit = 1000
@@ -48,31 +41,34 @@ func (s *Store) Pull(ctx context.Context, teams []string, cursor int64, limit in
 		return PullResult{}, err
 	}
 	defer tx.Rollback()
-	var got []pulledOp
-	if teams == nil {
-		if got, err = pullRange(ctx, tx, nil, `SELECT `+pullColumns+` FROM ops WHERE seq > ? ORDER BY seq LIMIT ?`, cursor, limit+1); err != nil {
+	filter, args := teamFilter("r.team", teams)
+	rows, err := tx.QueryContext(ctx, `SELECT `+opColumns+`, o.seq FROM ops o JOIN nodes n ON n.nid = o.nid JOIN records r ON r.rid = o.rid
+		WHERE o.seq > ?`+filter+` ORDER BY o.seq LIMIT ?`, append(append([]any{cursor}, args...), limit+1)...)
+	if err != nil {
+		return PullResult{}, err
+	}
+	res := PullResult{Ops: make([]Op, 0, min(limit, 1024)), Erased: []RecordKey{}}
+	var last int64
+	for rows.Next() {
+		var seq int64
+		op, err := scanOp(rows, &seq)
+		if err != nil {
+			rows.Close()
 			return PullResult{}, err
 		}
-	} else {
-		seen := map[string]bool{}
-		for _, team := range teams {
-			if seen[team] {
-				continue
-			}
-			seen[team] = true
-			if got, err = pullRange(ctx, tx, got, `SELECT `+pullColumns+` FROM ops INDEXED BY ops_team_seq WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?`, team, cursor, limit+1); err != nil {
-				return PullResult{}, err
-			}
+		if len(res.Ops) == limit {
+			res.More = true
+			break
 		}
-		if len(seen) > 1 {
-			// Each team's first limit+1 ops hold the first limit+1 of all of them.
-			sort.Slice(got, func(i, j int) bool { return got[i].seq < got[j].seq })
-		}
+		res.Ops = append(res.Ops, op)
+		last = seq
 	}
-	res := PullResult{Erased: []RecordKey{}}
-	if len(got) > limit {
-		got, res.More = got[:limit], true
-		res.Cursor = got[limit-1].seq
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return PullResult{}, err
+	}
+	if res.More {
+		res.Cursor = last
 	} else {
 		var top sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT max(coalesce((SELECT max(seq) FROM ops), 0), coalesce((SELECT max(erased_seq) FROM records), 0))`).Scan(&top); err != nil {
@@ -80,14 +76,13 @@ func (s *Store) Pull(ctx context.Context, teams []string, cursor int64, limit in
 		}
 		res.Cursor = max(top.Int64, cursor)
 	}
-	if res.Ops, err = nameOps(ctx, tx, got); err != nil {
-		return PullResult{}, err
-	}
-	// Without the index named, SQLite (no ANALYZE statistics) reads the erasures through
-	// records_team: every record of the team, on every page.
 	if teams != nil && len(teams) == 0 {
 		return res, nil // no team: nothing erased to tell of either
 	}
+	// Named, because without ANALYZE statistics SQLite reads the erasures through
+	// records_team instead: every record of the team, row by row, on every page. That was
+	// most of a pull's time (the sqlite3BtreeTableMoveto 42% of fieldnotes-bench's pull
+	// profile), not the per-op join, which reads ops and records in step.
 	efilter, eargs := teamFilter("team", teams)
 	erows, err := tx.QueryContext(ctx, `SELECT collection, id FROM records INDEXED BY records_erased WHERE erased_seq > ? AND erased_seq <= ?`+efilter+` ORDER BY erased_seq`,
 		append([]any{cursor, res.Cursor}, eargs...)...)
@@ -103,130 +98,6 @@ func (s *Store) Pull(ctx context.Context, teams []string, cursor int64, limit in
 		res.Erased = append(res.Erased, k)
 	}
 	return res, erows.Err()
-}
-
-// pulledOp is an op read for a pull before its node and record are named.
-type pulledOp struct {
-	seq, nid, rid int64
-	op            Op
-}
-
-const pullColumns = `seq, nid, counter, ts, tc, rid, kind, field, value, observed`
-
-// pullRange appends the ops a pull query returns.
-func pullRange(ctx context.Context, tx *sql.Tx, out []pulledOp, query string, args ...any) ([]pulledOp, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			p               pulledOp
-			counter, tc     int64
-			kind            sql.RawBytes
-			field, observed sql.NullString
-			value           []byte
-		)
-		if err := rows.Scan(&p.seq, &p.nid, &counter, &p.op.TS, &tc, &p.rid, &kind, &field, &value, &observed); err != nil {
-			return nil, err
-		}
-		p.op.Counter, p.op.TC, p.op.Kind, p.op.Field = uint64(counter), uint32(tc), internKind(kind), field.String
-		if len(value) > 0 {
-			p.op.Value = json.RawMessage(value)
-		}
-		if observed.Valid {
-			if err := json.Unmarshal([]byte(observed.String), &p.op.Observed); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
-}
-
-// internKind returns the schema's own string for a known op kind, so a page of ops
-// doesn't hold a copy of "set" per op.
-func internKind(b []byte) string {
-	for _, k := range schema.Kinds {
-		if string(b) == k {
-			return k
-		}
-	}
-	return string(b)
-}
-
-// nameOps fills in the ops' node ids and record names: one lookup per distinct node and
-// record on the page (a conversation's 24 ops name three records), through the narrow
-// records_ident index rather than the wide record rows.
-func nameOps(ctx context.Context, tx *sql.Tx, got []pulledOp) ([]Op, error) {
-	nodes, records := map[int64]string{}, map[int64]RecordKey{}
-	var nids, rids []any
-	for i := range got {
-		if _, ok := nodes[got[i].nid]; !ok {
-			nodes[got[i].nid] = ""
-			nids = append(nids, got[i].nid)
-		}
-		if _, ok := records[got[i].rid]; !ok {
-			records[got[i].rid] = RecordKey{}
-			rids = append(rids, got[i].rid)
-		}
-	}
-	const chunk = 500
-	for len(nids) > 0 {
-		part := nids[:min(chunk, len(nids))]
-		nids = nids[len(part):]
-		rows, err := tx.QueryContext(ctx, `SELECT nid, node FROM nodes WHERE nid IN (`+placeholders(len(part))+`)`, part...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var nid int64
-			var node string
-			if err := rows.Scan(&nid, &node); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			nodes[nid] = node
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	for len(rids) > 0 {
-		part := rids[:min(chunk, len(rids))]
-		rids = rids[len(part):]
-		rows, err := tx.QueryContext(ctx, `SELECT rid, collection, id FROM records INDEXED BY records_ident WHERE rid IN (`+placeholders(len(part))+`)`, part...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var rid int64
-			var k RecordKey
-			if err := rows.Scan(&rid, &k.Collection, &k.Record); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			records[rid] = k
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	ops := make([]Op, len(got))
-	for i := range got {
-		op := got[i].op
-		op.Node = nodes[got[i].nid]
-		k := records[got[i].rid]
-		op.Collection, op.Record = k.Collection, k.Record
-		if op.Node == "" || op.Record == "" {
-			return nil, fmt.Errorf("syncengine: op %d names no node or record", got[i].seq)
-		}
-		ops[i] = op
-	}
-	return ops, nil
 }
 
 // StateHash is the canonical hash of the teams' records (nil: all) and how many live

@@ -142,7 +142,6 @@ type opKey struct {
 
 type pendingOp struct {
 	seq, nid, rid int64
-	team          string // the record's: pulls read a team's ops by (team, seq)
 	op            Op
 	dead          bool // purged before it was written
 }
@@ -340,7 +339,7 @@ func (t *sqlTxn) insertOp(op *Op, r *row) (*Op, bool, error) {
 	t.initKnown()
 	t.known[key] = *op
 	t.pendingAt[seq] = len(t.pending)
-	t.pending = append(t.pending, pendingOp{seq: seq, nid: nid, rid: t.rid(r), team: r.team, op: *op})
+	t.pending = append(t.pending, pendingOp{seq: seq, nid: nid, rid: t.rid(r), op: *op})
 	// Keep the node's top counter above this op, loading it first if need be: loaded
 	// later in this batch, it would miss this op (not written until flush), and a
 	// lower-numbered op of the node later in the batch would leave it too low, so a
@@ -416,7 +415,7 @@ func (t *sqlTxn) writePending() error {
 			rows = append(rows, p)
 		}
 	}
-	args := make([]any, 0, insertOpsSizes[0]*11)
+	args := make([]any, 0, insertOpsSizes[0]*10)
 	for len(rows) > 0 {
 		n := insertOpsSizes[len(insertOpsSizes)-1]
 		for _, size := range insertOpsSizes {
@@ -440,7 +439,7 @@ func (t *sqlTxn) writePending() error {
 				b, _ := json.Marshal(p.op.Observed)
 				observed = string(b)
 			}
-			args = append(args, p.seq, p.nid, int64(p.op.Counter), p.rid, p.op.TS, int64(p.op.TC), p.op.Kind, field, value, observed, p.team)
+			args = append(args, p.seq, p.nid, int64(p.op.Counter), p.rid, p.op.TS, int64(p.op.TC), p.op.Kind, field, value, observed)
 		}
 		if _, err := t.exec(insertOpsQuery(n), args...); err != nil {
 			return err

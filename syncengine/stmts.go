@@ -37,8 +37,8 @@ const (
 var insertOpsSizes = []int{100, 10, 1}
 
 func insertOpsQuery(rows int) string {
-	return `INSERT INTO ops (seq, nid, counter, rid, ts, tc, kind, field, value, observed, team) VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?),", rows), ",")
+	return `INSERT INTO ops (seq, nid, counter, rid, ts, tc, kind, field, value, observed) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?),", rows), ",")
 }
 
 func (s *Store) prepareStatements() error {
