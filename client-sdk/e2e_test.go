@@ -341,6 +341,20 @@ func TestE2EThreeTabletsOfflineThenCentralWithdrawal(t *testing.T) {
 	s := startServer(t)
 	rnd := rand.New(rand.NewSource(time.Now().UnixNano()))
 	t.Logf("seed %d", rnd.Int63())
+	// The demo comes with a year of conversations: count what this test adds to them.
+	type totals struct {
+		Total struct {
+			Conversations *int `json:"conversations"`
+			Suppressed    bool `json:"suppressed"`
+		} `json:"total"`
+	}
+	reportPath := "/v1/reports/participation?group_by=language&policy=cell&min_cell=2&team=" + s.Demo.Team
+	var before totals
+	s.do(t, "GET", reportPath, nil, &before, http.StatusOK)
+	if before.Total.Conversations == nil {
+		t.Fatalf("the demo's total is suppressed: %+v", before.Total)
+	}
+	exportedBefore := strings.Count(s.get(t, "/v1/export/conversation", "text/csv"), "\r\n")
 	tablets := []*tablet{
 		enrolTablet(t, s, "tablet-pa", s.Demo.EnrolmentCode, rnd.Int63()),
 		enrolTablet(t, s, "tablet-ur", s.enrolmentCode(t, "tablet-ur"), rnd.Int63()),
@@ -445,16 +459,11 @@ func TestE2EThreeTabletsOfflineThenCentralWithdrawal(t *testing.T) {
 	assertConverged(t, s, tablets)
 
 	// The coordinator's report and export count what the tablets recorded, less what the
-	// withdrawal covered: 7 conversations, one withdrawn.
-	var report struct {
-		Total struct {
-			Conversations *int `json:"conversations"`
-			Suppressed    bool `json:"suppressed"`
-		} `json:"total"`
-	}
-	s.do(t, "GET", "/v1/reports/participation?group_by=language&policy=cell&min_cell=2&team="+s.Demo.Team, nil, &report, http.StatusOK)
-	if report.Total.Suppressed || report.Total.Conversations == nil || *report.Total.Conversations != 6 {
-		t.Errorf("participation total = %+v, want 6 conversations", report.Total)
+	// withdrawal covered: 7 conversations, one withdrawn, on top of the demo's.
+	var report totals
+	s.do(t, "GET", reportPath, nil, &report, http.StatusOK)
+	if report.Total.Suppressed || report.Total.Conversations == nil || *report.Total.Conversations != *before.Total.Conversations+6 {
+		t.Errorf("participation total = %+v, want the demo's %d and 6 more conversations", report.Total, *before.Total.Conversations)
 	}
 	csv := s.get(t, "/v1/export/conversation", "text/csv")
 	if !strings.HasPrefix(csv, "\ufeff") {
@@ -463,8 +472,8 @@ func TestE2EThreeTabletsOfflineThenCentralWithdrawal(t *testing.T) {
 	if strings.Contains(csv, covered) || !strings.Contains(csv, shared) {
 		t.Errorf("export: withdrawn conversation present=%v, shared present=%v", strings.Contains(csv, covered), strings.Contains(csv, shared))
 	}
-	if strings.Count(csv, "\r\n") != 1+6 {
-		t.Errorf("export has %d lines, want a header and 6 conversations:\n%s", strings.Count(csv, "\r\n"), csv)
+	if strings.Count(csv, "\r\n") != exportedBefore+6 {
+		t.Errorf("export has %d lines, want the demo's %d and 6 conversations more", strings.Count(csv, "\r\n"), exportedBefore)
 	}
 }
 

@@ -92,6 +92,10 @@ var Outcomes = []string{"changed", "not_changed", "in_progress"}
 
 var FeedbackStatuses = []string{"queued", "sent", "failed"}
 
+// DecisionProgress is how far the work on a decision has got, shown in the annual report
+// and on the public page.
+var DecisionProgress = []string{"planned", "under_way", "done"}
+
 // Review states of a conversation, as ODK Central names them. A conversation with no
 // review_state is received. has_issues and rejected need a review_comment (the console and
 // the API check it; a single op cannot). Rejected conversations are left out of reports and
@@ -212,6 +216,7 @@ func init() {
 		Field{Name: "themes", Shape: Set, Type: String},
 		Field{Name: "conversations", Shape: Set, Type: Ref},
 		reg("decided_at", Time), reg("team", String),
+		enum("progress", DecisionProgress...), // how far the work on it has got (annual report)
 	)
 	def(Feedback,
 		reg("decision", Ref), reg("participant", Ref), reg("locale", Locale), reg("channel", String),

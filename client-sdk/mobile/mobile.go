@@ -14,6 +14,7 @@ import (
 	"time"
 
 	sdk "github.com/fieldnotes/fieldnotes/client-sdk"
+	"github.com/fieldnotes/fieldnotes/client-sdk/fieldapp"
 	"github.com/fieldnotes/fieldnotes/locales"
 	"github.com/fieldnotes/fieldnotes/schema"
 )
@@ -27,6 +28,7 @@ type Device struct {
 	cancel   context.CancelFunc // of a running Sync
 	auto     context.CancelFunc // of AutoSync
 	lastErr  error
+	app      *fieldapp.Server // the field app, while it runs (StartApp)
 }
 
 // Open opens (creating if needed) the store in dir. lang is the worker's language
@@ -45,8 +47,9 @@ func Open(dir, lang string) (*Device, error) {
 	return m, nil
 }
 
-// Close stops auto-sync and closes the store.
+// Close stops the field app and auto-sync, and closes the store.
 func (m *Device) Close() error {
+	m.StopApp()
 	m.StopAutoSync()
 	return m.d.Close()
 }

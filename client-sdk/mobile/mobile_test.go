@@ -5,6 +5,8 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -209,6 +211,47 @@ func TestCaptureFlow(t *testing.T) {
 	}
 }
 
+// TestApp starts the field app through the facade, fetches its first page over loopback
+// and stops it: the URL it returns is what the WebView shell opens.
+func TestApp(t *testing.T) {
+	m, err := Open(t.TempDir(), "cy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.StartApp("0.0.0.0:0", -1); err == nil {
+		t.Fatal("the field app listened on a non-loopback address")
+	}
+	u, err := m.StartApp("", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(u, "http://127.0.0.1:") || m.AppURL() != u {
+		t.Fatalf("url %q, AppURL %q", u, m.AppURL())
+	}
+	if again, _ := m.StartApp("", -1); again != u {
+		t.Fatalf("second StartApp gave %q, want %q", again, u)
+	}
+	res, err := http.Get(u + "enrol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), "<form") {
+		t.Fatalf("GET enrol: %d", res.StatusCode)
+	}
+	if err := m.StopApp(); err != nil {
+		t.Fatal(err)
+	}
+	if m.AppURL() != "" {
+		t.Fatal("AppURL after StopApp")
+	}
+	if _, err := http.Get(u + "enrol"); err == nil {
+		t.Fatal("the app still answers after StopApp")
+	}
+}
+
 // The encrypted store through the bindable API: a wrong key is store_key, the right one
 // opens what was recorded, Wipe leaves nothing and Wiped tells the app to drop its key.
 func TestOpenEncryptedAndWipe(t *testing.T) {
@@ -268,7 +311,7 @@ func TestTabletBuildCarriesOneSQLite(t *testing.T) {
 	if strings.Contains(deps, "modernc.org/sqlite\n") || !strings.Contains(deps, "github.com/ncruces/go-sqlite3\n") {
 		t.Fatal("the tablet build should have ncruces's SQLite and not modernc's")
 	}
-	out, err = exec.Command("go", "test", "-count=1", "-tags", "fieldnotes_device", "-run", "^(TestOpenEncryptedAndWipe|TestCaptureFlow)$", ".").CombinedOutput()
+	out, err = exec.Command("go", "test", "-count=1", "-tags", "fieldnotes_device", "-run", "^(TestOpenEncryptedAndWipe|TestCaptureFlow|TestApp)$", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("facade tests on the tablet build: %v\n%s", err, out)
 	}

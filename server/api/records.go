@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/fieldnotes/fieldnotes/schema"
+	"github.com/fieldnotes/fieldnotes/server/store"
 	"github.com/fieldnotes/fieldnotes/syncengine"
 	"github.com/labstack/echo/v4"
 )
@@ -180,40 +182,61 @@ func (s *Server) withdrawConsent(c echo.Context) error {
 			}
 		}
 	}
-	if len(req.Reason) > 2000 {
-		return Fail(schema.CodeInvalidField, map[string]any{"field": "reason", "reason": "at most 2000 bytes"})
-	}
-	id := c.Param("id")
-	r, err := s.loadRecord(c, schema.Consent, id)
+	out, err := WithdrawConsent(c.Request().Context(), s.Store, Caller(c), c.Param("id"), req.Reason)
 	if err != nil {
 		return err
 	}
+	if !out.AlreadyWithdrawn {
+		s.Log.Info().Str("consent", out.Consent).Str("by", Caller(c).Subject).Int("erased", len(out.Erased)).Msg("consent withdrawn centrally")
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// WithdrawConsent withdraws consent id as p (a coordinator or admin): a withdraw op
+// under p's node that, in the same transaction, erases every conversation recorded
+// under the consent and the participant's contact and equality fields. Withdrawing
+// again is not an error (AlreadyWithdrawn). API errors: not_found, record_erased,
+// out_of_scope. The console calls it too.
+func WithdrawConsent(ctx context.Context, st store.Store, p *Principal, id, reason string) (WithdrawResponse, error) {
+	if len(reason) > 2000 {
+		return WithdrawResponse{}, Fail(schema.CodeInvalidField, map[string]any{"field": "reason", "reason": "at most 2000 bytes"})
+	}
+	r, err := st.Get(ctx, syncengine.RecordKey{Collection: schema.Consent, Record: id})
+	if errors.Is(err, syncengine.ErrNotFound) || (err == nil && !r.Erased && len(r.Fields) == 0 && !r.Withdrawn && r.UpdatedTS == 0) {
+		return WithdrawResponse{}, Fail(CodeNotFound)
+	} else if err != nil {
+		return WithdrawResponse{}, Internal(err)
+	}
+	if !p.CanSee(r.Team) {
+		return WithdrawResponse{}, Fail(CodeOutOfScope)
+	}
+	if r.Erased {
+		return WithdrawResponse{}, Fail(CodeRecordErased)
+	}
 	if r.Withdrawn {
-		return c.JSON(http.StatusOK, WithdrawResponse{Consent: id, Withdrawn: true, AlreadyWithdrawn: true, Erased: []syncengine.RecordKey{}})
+		return WithdrawResponse{Consent: id, Withdrawn: true, AlreadyWithdrawn: true, Erased: []syncengine.RecordKey{}}, nil
 	}
-	p := Caller(c)
 	value := map[string]any{}
-	if req.Reason != "" {
-		value["reason"] = req.Reason
+	if reason != "" {
+		value["reason"] = reason
 	}
-	ops, res, err := s.Store.WriteAs(c.Request().Context(), p.Node, []syncengine.Change{{
+	ops, res, err := st.WriteAs(ctx, p.Node, []syncengine.Change{{
 		Collection: schema.Consent, Record: id, Kind: schema.KindWithdraw, Value: value,
 	}}, syncengine.ApplyOptions{Hub: true, Teams: p.Teams})
 	var rej *syncengine.RejectedError
 	if errors.As(err, &rej) {
 		r := rej.Rejected[0]
-		return Fail(r.Code, map[string]any{"field": r.Field})
+		return WithdrawResponse{}, Fail(r.Code, map[string]any{"field": r.Field})
 	} else if err != nil {
-		return Internal(err)
+		return WithdrawResponse{}, Internal(err)
 	}
 	erased := res.Erased
 	if erased == nil {
 		erased = []syncengine.RecordKey{}
 	}
-	s.Log.Info().Str("consent", id).Str("by", p.Subject).Int("erased", len(erased)).Msg("consent withdrawn centrally")
 	out := WithdrawResponse{Consent: id, Withdrawn: true, Erased: erased}
 	if len(ops) == 1 {
 		out.Op = &ops[0]
 	}
-	return c.JSON(http.StatusOK, out)
+	return out, nil
 }

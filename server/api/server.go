@@ -265,5 +265,13 @@ func (s *Server) bodyLimitByRoute(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// AllowLogin takes a token from the per-IP bucket that limits the API's login, refresh
+// and enrol routes, so that other sign-in forms (the console's) share the same limit. When
+// none is left it says how long until one is.
+func (s *Server) AllowLogin(ip string) (bool, time.Duration) { return s.authLim.allow(ip) }
+
+// Options are the server's limits and password parameters, defaults filled in.
+func (s *Server) Options() Options { return s.opt }
+
 // Close releases nothing yet; the store is closed by its owner.
 func (s *Server) Close(ctx context.Context) error { return nil }

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -45,6 +46,12 @@ type Config struct {
 	AuthBurst       int
 	LogLevel        string
 	ShutdownTimeout time.Duration
+	// Chromium is the browser the annual report's PDFs are printed with ("" looks for
+	// chromium on PATH).
+	Chromium string
+	// PublicURL is the address the public reaches this server at (https://…); feedback
+	// messages link to published engagements' pages under it. "": no links.
+	PublicURL string
 
 	// Set by code, not flags.
 	LogOutput io.Writer         // default os.Stderr
@@ -74,6 +81,8 @@ func ParseConfig(args []string, env func(string) string) (Config, error) {
 	str(&cfg.AdminEmail, "admin-email", "FIELDNOTES_ADMIN_EMAIL", "", "create this admin if there are no users")
 	str(&cfg.AdminPassword, "admin-password", "FIELDNOTES_ADMIN_PASSWORD", "", "the first admin's password")
 	str(&cfg.LogLevel, "log-level", "FIELDNOTES_LOG_LEVEL", "info", "debug, info, warn or error")
+	str(&cfg.Chromium, "chromium", "FIELDNOTES_CHROMIUM", "", "Chromium for the annual report's PDFs (default: chromium on PATH)")
+	str(&cfg.PublicURL, "public-url", "FIELDNOTES_PUBLIC_URL", "", "public address of this server, for links in feedback messages (https://…)")
 	var demo, skew, rateS, burst, authRate, authBurst, shutdown string
 	str(&demo, "demo", "FIELDNOTES_DEMO", "false", "seed a demo team, coordinator, engagement and enrolment code")
 	str(&skew, "max-skew", "FIELDNOTES_MAX_SKEW", "5m", "ops stamped further ahead of the server clock are restamped")
@@ -117,6 +126,13 @@ func ParseConfig(args []string, env func(string) string) (Config, error) {
 	if cfg.AuthBurst, err = strconv.Atoi(authBurst); err != nil || cfg.AuthBurst <= 0 {
 		return cfg, fmt.Errorf("--auth-burst: a positive integer")
 	}
+	if cfg.PublicURL != "" {
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return cfg, fmt.Errorf("--public-url: an http(s) address such as https://fieldnotes.example.org")
+		}
+		cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	}
 	if _, err := zerolog.ParseLevel(cfg.LogLevel); err != nil {
 		return cfg, fmt.Errorf("--log-level: %w", err)
 	}
@@ -153,6 +169,11 @@ func normaliseBoolFlags(args []string, names ...string) []string {
 //		Extensions = append(Extensions, func(g *echo.Group, d api.Deps) { coordapi.Routes(d.DataDir)(g, d) })
 //	}
 var Extensions []func(g *echo.Group, d api.Deps)
+
+// Wirings are like Extensions for packages that need more than the /v1 group: the whole
+// API (public routes on its root router) and the configuration. They run after the
+// Extensions.
+var Wirings []func(srv *api.Server, d api.Deps, cfg Config) error
 
 // Instance is a running server.
 type Instance struct {
@@ -275,6 +296,11 @@ func Start(ctx context.Context, cfg Config, stdout io.Writer) (*Instance, error)
 	for _, ext := range Extensions {
 		srv.Mount(ext)
 	}
+	for _, w := range Wirings {
+		if err := w(srv, deps, cfg); err != nil {
+			return fail(err)
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -296,7 +322,8 @@ func Start(ctx context.Context, cfg Config, stdout io.Writer) (*Instance, error)
 	log.Info().Str("addr", in.Addr()).Str("data", cfg.Data).Msg("listening")
 	fmt.Fprintf(stdout, "listening on %s\n", in.URL())
 	if demo != nil {
-		printDemo(stdout, in.URL(), cfg.Data, demo)
+		printDemo(stdout, in.URL(), cfg.Data, demo, cfg.Now())
+		printConsole(stdout, in.URL(), demo)
 	}
 	return in, nil
 }

@@ -10,13 +10,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/fieldnotes/fieldnotes/locales"
-	"github.com/fieldnotes/fieldnotes/schema"
 	"github.com/fieldnotes/fieldnotes/server/api"
 	"github.com/fieldnotes/fieldnotes/server/auth"
 	"github.com/fieldnotes/fieldnotes/server/store"
 	"github.com/fieldnotes/fieldnotes/server/store/sqlite"
-	"github.com/fieldnotes/fieldnotes/syncengine"
 	"github.com/rs/zerolog"
 )
 
@@ -72,36 +69,15 @@ func seedDemo(ctx context.Context, st *sqlite.DB, cfg Config, log zerolog.Logger
 		return nil, err
 	}
 
-	eng := auth.NewID()
-	set := func(field string, v any) syncengine.Change {
-		return syncengine.Change{Collection: schema.Engagement, Record: eng, Kind: schema.KindSet, Field: field, Value: v}
-	}
-	set0 := locales.CommunityConversation
-	version := 1
-	if ps, ok := locales.BuiltinPromptSet(locales.CommunityConversation); ok {
-		set0, version = ps.ID, ps.Version
-	}
-	changes := []syncengine.Change{
-		set("team", demoTeam),
-		set("title", "Community health conversation"),
-		set("topic", "Access to local NHS services"),
-		set("venue_type", "community_centre"),
-		set("venue_name", "Sparkhill Community Centre"),
-		set("area", "B11"),
-		set("starts_at", now.UnixMilli()),
-		set("prompt_set", set0),
-		set("prompt_set_version", version),
-	}
-	for _, l := range []string{"en", "pa", "ur", "pl", "cy", "bn", "so"} {
-		changes = append(changes, syncengine.Change{Collection: schema.Engagement, Record: eng, Kind: schema.KindAdd, Field: "languages", Value: l})
-	}
-	if _, _, err := st.WriteAs(ctx, coord.NodeID, changes, syncengine.ApplyOptions{Hub: true, Teams: []string{demoTeam}, Team: demoTeam}); err != nil {
-		return nil, fmt.Errorf("engagement: %w", err)
+	d := newDemoData(now)
+	if err := d.seed(ctx, st, coord, cfg); err != nil {
+		return nil, err
 	}
 	code, _, err := api.IssueEnrolmentCode(ctx, st, demoTeam, "demo tablet", coord.ID, now, demoCodeTTL)
 	if err != nil {
 		return nil, err
 	}
+	eng := d.engagements[0].id
 
 	info := &DemoInfo{Team: demoTeam, EnrolmentCode: code, EngagementID: eng}
 	info.Coordinator.Email, info.Coordinator.Password = demoEmail, password
@@ -154,7 +130,9 @@ func refreshDemoCode(ctx context.Context, st *sqlite.DB, cfg Config, path string
 	return nil
 }
 
-func printDemo(w io.Writer, url, data string, d *DemoInfo) {
+func printDemo(w io.Writer, url, data string, d *DemoInfo, now time.Time) {
+	to := now.UTC().Format(time.DateOnly)
+	from := now.UTC().AddDate(-1, 0, 1).Format(time.DateOnly)
 	codeNote := fmt.Sprintf("(one use, valid %s from seeding)", demoCodeTTL)
 	switch d.Replaced {
 	case "used":
@@ -184,7 +162,16 @@ More codes (with the coordinator's access token):
   curl -s %s/v1/devices/enrolment-codes -H "Authorization: Bearer $TOKEN" \
     -H 'Content-Type: application/json' -d '{"team":"%s","label":"tablet 2"}'
 
+The year's annual involvement report, as a PDF (Accept: text/html for the web page;
+&lang=ar, ur, pa, bn, pl, so, cy, ro, gu or pt for another language):
+  curl -s "%s/v1/reports/annual?from=%s&to=%s" -H 'Accept: application/pdf' -o annual-report.pdf \
+    -H "Authorization: Bearer $(curl -s %s/v1/auth/login -d '{"email":"%s","password":"%s"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')"
+
+The first engagement's public "You said, we did" page (no sign-in):
+  %s/public/engagements/%s
+
 API description: %s/v1/openapi.json
 `, d.Team, d.Coordinator.Email, d.Coordinator.Password, d.EnrolmentCode, codeNote, d.EngagementID,
-		filepath.Join(data, demoFileName), url, d.Coordinator.Email, d.Coordinator.Password, url, d.EnrolmentCode, url, d.Team, url)
+		filepath.Join(data, demoFileName), url, d.Coordinator.Email, d.Coordinator.Password, url, d.EnrolmentCode, url, d.Team,
+		url, from, to, url, d.Coordinator.Email, d.Coordinator.Password, url, d.EngagementID, url)
 }

@@ -297,6 +297,12 @@ func wantsCSV(c echo.Context) bool {
 	return strings.Contains(strings.ToLower(c.Request().Header.Get(echo.HeaderAccept)), "text/csv")
 }
 
+// WriteCSV writes rows (a header, then data) as an Excel-friendly CSV download (BOM,
+// CRLF, formula guard). The console's downloads use it too.
+func WriteCSV(c echo.Context, filename string, rows [][]string) error {
+	return writeCSV(c, filename, rows)
+}
+
 // writeCSV writes rows as Excel-friendly CSV (BOM, CRLF, formula guard).
 func writeCSV(c echo.Context, filename string, rows [][]string) error {
 	w := c.Response()

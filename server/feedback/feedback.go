@@ -74,6 +74,10 @@ type Service struct {
 	Index   *reports.Index
 	// Now is wall time in ms; time.Now when nil.
 	Now func() int64
+	// PublicURL is the server's public base address (https://…, no trailing slash).
+	// When set, a message about an engagement that is published links to its public
+	// "You said, we did" page, <PublicURL>/public/engagements/{id}?lang=<their language>.
+	PublicURL string
 }
 
 func (s *Service) now() int64 {
@@ -391,6 +395,7 @@ func (s *Service) QueueFeedback(ctx context.Context, who Caller, decisionID stri
 	}
 	slices.SortFunc(people, func(a, b *linked) int { return strings.Compare(a.p.ID, b.p.ID) })
 	var res QueueResult
+	published := map[string]*bool{}
 	others := len(people) - 1
 	for _, l := range people {
 		if !l.contact {
@@ -423,7 +428,11 @@ func (s *Service) QueueFeedback(ctx context.Context, who Caller, decisionID stri
 		if len(themes) == 0 {
 			themes = l.themes
 		}
-		msg := Render(l.p.PreferredLocale, d, MessageData{Others: others, Themes: themes, ConversationAt: l.startedAt, Engagement: engTitle[l.eng]})
+		md := MessageData{Others: others, Themes: themes, ConversationAt: l.startedAt, Engagement: engTitle[l.eng]}
+		if md.PublicURL, err = s.publicLink(ctx, l.eng, l.p.PreferredLocale, published); err != nil {
+			return res, err
+		}
+		msg := Render(l.p.PreferredLocale, d, md)
 		ch := []syncengine.Change{
 			{Collection: schema.Feedback, Record: fid, Kind: schema.KindSet, Field: "decision", Value: d.ID},
 			{Collection: schema.Feedback, Record: fid, Kind: schema.KindSet, Field: "participant", Value: l.p.ID},
@@ -450,6 +459,7 @@ type MessageData struct {
 	Themes         []string // what they talked about
 	ConversationAt int64    // ms; the date shown
 	Engagement     string   // the engagement's title
+	PublicURL      string   // the engagement's public page, if it has one
 }
 
 // Message is a rendered feedback message.
@@ -516,6 +526,9 @@ func render(lang string, d Decision, md MessageData) (Message, bool) {
 		}
 	}
 	parts = append(parts, loc("feedback.outcome."+d.Outcome, map[string]any{"Decision": summary, "Reason": d.Reason}))
+	if md.PublicURL != "" {
+		parts = append(parts, loc("feedback.public_link", map[string]any{"URL": md.PublicURL}))
+	}
 	parts = append(parts, loc("feedback.closing", nil))
 	subject := loc("feedback.subject", nil)
 	return Message{Locale: lang, Subject: subject, Body: strings.Join(parts, "\n\n")}, ok
@@ -540,4 +553,31 @@ func base(tag string) string {
 		return tag[:i]
 	}
 	return tag
+}
+
+// publicLink is the address of the engagement's public page in the participant's
+// language, or "" when no PublicURL is set or the engagement is not published (field
+// published, a JSON true). Lookups are remembered in seen for one queueing.
+func (s *Service) publicLink(ctx context.Context, engagement, preferred string, seen map[string]*bool) (string, error) {
+	if s.PublicURL == "" || engagement == "" {
+		return "", nil
+	}
+	pub := seen[engagement]
+	if pub == nil {
+		r, err := s.Replica.Get(ctx, syncengine.RecordKey{Collection: schema.Engagement, Record: engagement})
+		if err != nil && !errors.Is(err, syncengine.ErrNotFound) {
+			return "", err
+		}
+		var b bool
+		if err == nil && !r.Erased && !r.Deleted {
+			str(r, "published", &b)
+		}
+		pub = &b
+		seen[engagement] = pub
+	}
+	if !*pub {
+		return "", nil
+	}
+	lang := locales.Match(preferred).String()
+	return strings.TrimRight(s.PublicURL, "/") + "/public/engagements/" + engagement + "?lang=" + lang, nil
 }

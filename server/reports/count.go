@@ -73,7 +73,11 @@ func (f filter) team(t string) bool { return f.Teams == nil || slices.Contains(f
 // covers record_views, and not rejected in review (unless asked for).
 func counted(v *View, f filter) []*Conversation {
 	var out []*Conversation
-	v.Conversations(func(c *Conversation) {
+	each := v.Conversations
+	if f.Engagement != "" {
+		each = func(fn func(*Conversation)) { v.ConversationsOf(f.Engagement, fn) }
+	}
+	each(func(c *Conversation) {
 		if !f.team(c.Team) || (f.Engagement != "" && c.Engagement != f.Engagement) {
 			return
 		}

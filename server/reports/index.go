@@ -45,6 +45,7 @@ type Index struct {
 	part    map[string]*Participant
 	cons    map[string]*Consent
 	conv    map[string]*Conversation
+	byEng   map[string]map[string]*Conversation // engagement id → its conversations
 }
 
 // Engagement is what reports need of an engagement record.
@@ -78,6 +79,11 @@ type Conversation struct {
 	Locales, Themes                            []string
 	StartedAt                                  int64
 	ReviewState                                string // "" when never reviewed (received)
+	// Interpreted: an interpreter is named. PublicQuote: the prompt whose answer a
+	// coordinator picked for the engagement's public page ("" none). For the annual
+	// report, which must not scan every record for them.
+	Interpreted bool
+	PublicQuote string
 	// resolved links (never nil once applied; check live through the View)
 	eng  *Engagement
 	part *Participant
@@ -117,7 +123,7 @@ func (c *Consent) Valid(want Scopes) bool {
 // NewIndex makes a read model over src. Nothing is read until the first Refresh.
 func NewIndex(src Source) *Index {
 	return &Index{src: src, eng: map[string]*Engagement{}, part: map[string]*Participant{},
-		cons: map[string]*Consent{}, conv: map[string]*Conversation{}}
+		cons: map[string]*Consent{}, conv: map[string]*Conversation{}, byEng: map[string]map[string]*Conversation{}}
 }
 
 func isIndexed(coll string) bool {
@@ -287,13 +293,29 @@ func (ix *Index) apply(coll, id, team string, gone, withdrawn bool, v *view) {
 			slices.SortFunc(p.consents, func(a, b *Consent) int { return strings.Compare(a.ID, b.ID) })
 		}
 	case schema.Conversation:
+		if old := ix.conv[id]; old != nil {
+			if m := ix.byEng[old.Engagement]; m != nil {
+				delete(m, id)
+				if len(m) == 0 {
+					delete(ix.byEng, old.Engagement)
+				}
+			}
+		}
 		if gone {
 			delete(ix.conv, id)
 			return
 		}
-		ix.conv[id] = &Conversation{ID: id, Team: team, Engagement: v.Engagement, Participant: v.Participant, Consent: v.Consent,
+		c := &Conversation{ID: id, Team: team, Engagement: v.Engagement, Participant: v.Participant, Consent: v.Consent,
 			GroupSize: v.GroupSize, Locales: v.Locales, Themes: v.Themes, StartedAt: v.StartedAt, ReviewState: v.ReviewState,
+			Interpreted: strings.TrimSpace(v.Interpreter) != "", PublicQuote: v.PublicQuote,
 			eng: ix.engagement(v.Engagement), part: ix.participant(v.Participant), cons: ix.consent(v.Consent)}
+		ix.conv[id] = c
+		m := ix.byEng[c.Engagement]
+		if m == nil {
+			m = map[string]*Conversation{}
+			ix.byEng[c.Engagement] = m
+		}
+		m[id] = c
 	}
 }
 
@@ -315,6 +337,8 @@ type view struct {
 	Title           string   `json:"title"`
 	VenueType       string   `json:"venue_type"`
 	ReviewState     string   `json:"review_state"`
+	Interpreter     string   `json:"interpreter"`
+	PublicQuote     string   `json:"public_quote"`
 }
 
 // viewOf reads the fields it knows from a record's view. A field of an unexpected type
@@ -348,6 +372,8 @@ func viewOf(m map[string]json.RawMessage) view {
 	set("title", &v.Title)
 	set("venue_type", &v.VenueType)
 	set("review_state", &v.ReviewState)
+	set("interpreter", &v.Interpreter)
+	set("public_quote", &v.PublicQuote)
 	return v
 }
 
@@ -468,6 +494,14 @@ func (v *View) ParticipantLive(participant string) bool {
 // Conversations calls fn for every conversation (in no particular order).
 func (v *View) Conversations(fn func(*Conversation)) {
 	for _, c := range v.ix.conv {
+		fn(c)
+	}
+}
+
+// ConversationsOf calls fn for every conversation of one engagement (in no particular
+// order), without going through the others.
+func (v *View) ConversationsOf(engagement string, fn func(*Conversation)) {
+	for _, c := range v.ix.byEng[engagement] {
 		fn(c)
 	}
 }

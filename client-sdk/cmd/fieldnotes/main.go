@@ -27,6 +27,7 @@ import (
 	"time"
 
 	sdk "github.com/fieldnotes/fieldnotes/client-sdk"
+	"github.com/fieldnotes/fieldnotes/client-sdk/fieldapp"
 	"github.com/fieldnotes/fieldnotes/locales"
 )
 
@@ -151,8 +152,7 @@ func badOption(err error, args []string) string {
 	return "--" + name
 }
 
-// commands are the commands run knows; "app" (the field app, client-sdk/fieldapp) is
-// served by its own case below once that package is wired in.
+// commands are the commands run knows; "app" serves the field app (client-sdk/fieldapp).
 var commands = []string{"app", "enrol", "enroll", "interview", "list", "status", "sync", "withdraw"}
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -194,6 +194,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	group := fs.Int("group", 0, "group size, for a group conversation (interview)")
 	reason := fs.String("reason", "", "why the consent is withdrawn (withdraw)")
 	yes := fs.Bool("yes", false, "don't ask for confirmation (withdraw)")
+	addr := fs.String("addr", "127.0.0.1:0", "loopback address the field app listens on (app)")
+	syncEvery := fs.Duration("sync-every", 30*time.Second, "how often the field app syncs while the server is reachable; 0 = never (app)")
 	pos, err := parseAnywhere(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(stdout, c.t("cli.usage", nil))
@@ -224,12 +226,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if cmd == "enrol" || cmd == "enroll" {
 		return c.enrol(ctx, *server, *code, *label)
 	}
+	if cmd == "app" && fieldapp.CheckAddr(*addr) != nil {
+		// Refused before anything is opened or made.
+		fmt.Fprintln(stderr, render(c.t("fieldapp.cli.not_loopback", map[string]any{"Addr": *addr}), locales.IsRTL(c.lang), 0))
+		return 2
+	}
 	dev, err := c.open()
 	if err != nil {
 		return c.fail(err)
 	}
 	defer dev.Close()
 	switch cmd {
+	case "app":
+		return c.app(ctx, dev, *addr, *syncEvery)
 	case "interview":
 		return c.interview(ctx, dev, *engagement, *venue, *venueType, *group)
 	case "list":

@@ -37,3 +37,13 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("after reopen: %v", err)
 	}
 }
+
+func TestConsoleStore(t *testing.T) {
+	storetest.RunConsole(t, func(t *testing.T) storetest.ConsoleStore {
+		db, err := sqlite.Open(t.TempDir(), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	})
+}
