@@ -71,6 +71,9 @@ type options struct {
 	// openDB opens an unencrypted store's handles: defaultOpenDB, or another driver
 	// (benchmarks comparing drivers); nil: syncengine's default, modernc.
 	openDB func(string) (*sql.DB, error)
+	// inlineCheckpoint (benchmarks only) has SQLite checkpoint on the writer, as the
+	// store did before syncengine.Tablet, for a side-by-side comparison.
+	inlineCheckpoint bool
 }
 
 // Option configures Open.
@@ -151,7 +154,10 @@ func Open(dir string, opts ...Option) (*Device, error) {
 	}
 	now := o.now
 	path := filepath.Join(dir, DBName)
-	so := syncengine.Options{Now: func() int64 { return now().UnixMilli() }, OpenDB: o.openDB}
+	so := syncengine.Tablet(syncengine.Options{Now: func() int64 { return now().UnixMilli() }, OpenDB: o.openDB})
+	if o.inlineCheckpoint {
+		so.BackgroundCheckpoint = false
+	}
 	var key *atrest.Key
 	if o.key != nil {
 		var err error

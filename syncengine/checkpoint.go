@@ -18,8 +18,10 @@ type checkpointer struct {
 	db     *sql.DB
 	kick   chan struct{}
 	done   chan struct{}
-	mu     sync.Mutex // guards closed, so a kick never lands on a closed channel
+	every  int        // commits between kicks
+	mu     sync.Mutex // guards closed and since, so a kick never lands on a closed channel
 	closed bool
+	since  int // commits since the last kick
 	// scrub asks for a full checkpoint that truncates the WAL: an erasure committed, and
 	// the pages its purge zeroed must reach the database file and leave the WAL.
 	scrub atomic.Bool
@@ -37,7 +39,7 @@ func startCheckpointer(path string, opt Options) (*checkpointer, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	c := &checkpointer{db: db, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &checkpointer{db: db, kick: make(chan struct{}, 1), done: make(chan struct{}), every: max(1, opt.CheckpointAfterCommits)}
 	go c.loop()
 	return c, nil
 }
@@ -72,19 +74,26 @@ func (c *checkpointer) truncate() {
 	}
 }
 
-// erased asks for a scrub.
+// erased asks for a scrub, at once whatever the commit count.
 func (c *checkpointer) erased() {
 	c.scrub.Store(true)
-	c.committed()
+	c.kickAfter(1)
 }
 
 // committed tells the checkpointer there is new WAL to copy back.
-func (c *checkpointer) committed() {
+func (c *checkpointer) committed() { c.kickAfter(c.every) }
+
+// kickAfter kicks the checkpointer if n commits have passed since the last kick.
+func (c *checkpointer) kickAfter(n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return
 	}
+	if c.since++; c.since < n {
+		return
+	}
+	c.since = 0
 	select {
 	case c.kick <- struct{}{}:
 	default: // one is already due

@@ -272,37 +272,43 @@ func TestValueCanonical(t *testing.T) {
 // The writer leaves checkpoints to the background checkpointer: committed pages still
 // reach the database file, so the WAL doesn't grow without end.
 func TestCheckpointerCopiesTheWALBack(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "replica.db")
-	s, err := Open(path, Hub(Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	start, _ := os.Stat(path)
-	for i := 0; i < 20; i++ {
-		ops := workload(50)
-		for j := range ops {
-			ops[j].Node = fmt.Sprintf("tablet-%02d", i) // each batch new ops, not a reuse of the last one's ids
-		}
-		res, err := s.Apply(ctx, ops, ApplyOptions{Hub: true})
-		if err != nil || len(res.Rejected) > 0 {
-			t.Fatal(err, res.Rejected)
-		}
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Size() > start.Size()+1<<20 {
-			return // pages were copied from the WAL into the database file
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("database file still %d bytes: nothing checkpointed", fi.Size())
-		}
-		time.Sleep(20 * time.Millisecond)
+	// The hub checkpoints after every commit, a tablet after every 64: 100 commits reach
+	// both, and the writer never checkpoints itself.
+	for name, opt := range map[string]Options{"Hub": Hub(Options{}), "Tablet": Tablet(Options{})} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "replica.db")
+			s, err := Open(path, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			start, _ := os.Stat(path)
+			for i := 0; i < 100; i++ {
+				ops := workload(10)
+				for j := range ops {
+					ops[j].Node = fmt.Sprintf("tablet-%02d", i) // each batch new ops, not a reuse of the last one's ids
+				}
+				res, err := s.Apply(ctx, ops, ApplyOptions{Hub: true})
+				if err != nil || len(res.Rejected) > 0 {
+					t.Fatal(err, res.Rejected)
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				fi, err := os.Stat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Size() > start.Size()+256<<10 {
+					return // pages were copied from the WAL into the database file
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("database file still %d bytes: nothing checkpointed", fi.Size())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
 	}
 }
 

@@ -160,7 +160,7 @@ func New(deps Deps, opt Options) *Server {
 		},
 	}))
 	e.Use(s.lingerOnError) // outside gzip: the error it sends at once is small and plain
-	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}))
+	e.Use(gzipResponses())
 
 	s.routes()
 	return s
