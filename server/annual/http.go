@@ -92,7 +92,7 @@ func (h *Handlers) progress(c echo.Context) error {
 		return err
 	}
 	var req progressRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := api.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	if req.Progress == nil {
@@ -256,7 +256,7 @@ func (h *Handlers) putText(c echo.Context) error {
 		return err
 	}
 	var req textRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := api.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	if req.Text == nil {
@@ -303,7 +303,7 @@ func (h *Handlers) publish(c echo.Context) error {
 		return err
 	}
 	var req publishRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := api.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	if req.Published == nil {
@@ -335,7 +335,7 @@ func (h *Handlers) pickQuote(c echo.Context) error {
 		return api.Fail(api.CodeBodyTooLarge)
 	}
 	var req quoteRequest
-	if err := decodeBytes(raw, &req); err != nil {
+	if err := api.DecodeStrictBytes(raw, &req); err != nil {
 		return err
 	}
 	var present map[string]json.RawMessage
@@ -411,38 +411,6 @@ func PickQuote(ctx context.Context, rp Replica, node string, teams []string, r s
 		return nil, err
 	}
 	return value, nil
-}
-
-func decodeJSON(c echo.Context, v any) error {
-	b, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		return api.Fail(api.CodeBodyTooLarge)
-	}
-	return decodeBytes(b, v)
-}
-
-// decodeBytes reads a JSON body strictly (as the management API does): not JSON → 400
-// malformed_json; a wrong type → 422 invalid_type; an unknown field → 422 invalid_field.
-func decodeBytes(b []byte, v any) error {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return api.Fail(api.CodeMalformedJSON, map[string]any{"reason": "empty body"})
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te):
-			return api.FailField(schema.CodeInvalidType, te.Field)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return api.FailField(schema.CodeInvalidField, strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
-		}
-		return api.Fail(api.CodeMalformedJSON)
-	}
-	if dec.More() {
-		return api.Fail(api.CodeMalformedJSON, map[string]any{"reason": "data after the JSON value"})
-	}
-	return nil
 }
 
 // public answers GET /public/engagements/{id}: no sign-in, no cookies, cacheable. The

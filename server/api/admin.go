@@ -75,7 +75,7 @@ func ValidTeamName(name string) bool {
 
 func (s *Server) createTeam(c echo.Context) error {
 	var req createTeamRequest
-	if err := decodeStrict(c, &req); err != nil {
+	if err := DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	if req.Name == nil || strings.TrimSpace(*req.Name) == "" {
@@ -149,7 +149,7 @@ func NewUser(email, password, role string, teams []string, p auth.Argon2Params, 
 
 func (s *Server) createUser(c echo.Context) error {
 	var req createUserRequest
-	if err := decodeStrict(c, &req); err != nil {
+	if err := DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	deref := func(p *string) string {
@@ -222,7 +222,7 @@ func (s *Server) revokeDevice(c echo.Context) error {
 	// The body is optional: {"reason": "..."} is accepted and only logged by id.
 	if c.Request().ContentLength != 0 {
 		var req revokeRequest
-		if err := decodeStrict(c, &req); err != nil {
+		if err := DecodeStrict(c, &req); err != nil {
 			var e *Error
 			if !(errors.As(err, &e) && e.Code == CodeMalformedJSON && e.Details["reason"] == "empty body") {
 				return err

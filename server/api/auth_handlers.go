@@ -70,7 +70,7 @@ type loginRequest struct {
 
 func (s *Server) login(c echo.Context) error {
 	var req loginRequest
-	if err := decodeStrict(c, &req); err != nil {
+	if err := DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	if req.Email == nil || *req.Email == "" {
@@ -106,7 +106,7 @@ type refreshRequest struct {
 
 func (s *Server) refresh(c echo.Context) error {
 	var req refreshRequest
-	if err := decodeStrict(c, &req); err != nil {
+	if err := DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	if req.RefreshToken == nil || *req.RefreshToken == "" {
@@ -161,7 +161,7 @@ type enrolRequest struct {
 
 func (s *Server) enrol(c echo.Context) error {
 	var req enrolRequest
-	if err := decodeStrict(c, &req); err != nil {
+	if err := DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	if req.Code == nil || strings.TrimSpace(*req.Code) == "" {
@@ -275,7 +275,7 @@ func IssueEnrolmentCode(ctx context.Context, st store.Store, team, label, create
 
 func (s *Server) createEnrolmentCode(c echo.Context) error {
 	var req enrolmentCodeRequest
-	if err := decodeStrict(c, &req); err != nil {
+	if err := DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	label, err := cleanLabel(req.Label)

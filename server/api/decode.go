@@ -33,13 +33,22 @@ func bodyError(err error) error {
 	return Fail(CodeMalformedJSON, map[string]any{"reason": "body could not be read"})
 }
 
-// decodeStrict decodes a management request body into v: unknown fields are refused,
+// DecodeStrict decodes a management request body into v: unknown fields are refused,
 // and so is anything after the JSON value. Not JSON → 400 malformed_json; JSON of the
-// wrong shape → 422 invalid_type or invalid_field with details.field.
-func decodeStrict(c echo.Context, v any) error {
+// wrong shape → 422 invalid_type or invalid_field with details.field. Every JSON API of
+// the server (coordinators', annual report) reads its bodies through it.
+func DecodeStrict(c echo.Context, v any) error {
 	b, err := readBody(c)
 	if err != nil {
 		return err
+	}
+	return DecodeStrictBytes(b, v)
+}
+
+// DecodeStrictBytes is DecodeStrict for a body already read.
+func DecodeStrictBytes(b []byte, v any) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return Fail(CodeMalformedJSON, map[string]any{"reason": "empty body"})
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

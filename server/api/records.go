@@ -175,7 +175,7 @@ type WithdrawResponse struct {
 func (s *Server) withdrawConsent(c echo.Context) error {
 	var req withdrawRequest
 	if c.Request().ContentLength != 0 {
-		if err := decodeStrict(c, &req); err != nil {
+		if err := DecodeStrict(c, &req); err != nil {
 			var e *Error
 			if !(errors.As(err, &e) && e.Code == CodeMalformedJSON && e.Details["reason"] == "empty body") {
 				return err

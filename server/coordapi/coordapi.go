@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -262,40 +261,9 @@ func caller(c echo.Context) feedback.Caller {
 	return feedback.Caller{Node: p.Node, Teams: p.Teams}
 }
 
-// decodeJSON reads a JSON body strictly: not JSON → 400 malformed_json; a field of the
-// wrong type → 422 invalid_type naming it; unknown fields → 422 invalid_field.
-func decodeJSON(c echo.Context, v any) error {
-	b, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		return api.Fail(api.CodeBodyTooLarge)
-	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return api.Fail(api.CodeMalformedJSON, map[string]any{"reason": "empty body"})
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		var se *json.SyntaxError
-		switch {
-		case errors.As(err, &te):
-			return api.FailField(schema.CodeInvalidType, te.Field)
-		case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
-			return api.Fail(api.CodeMalformedJSON)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return api.FailField(schema.CodeInvalidField, strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
-		}
-		return api.Fail(api.CodeMalformedJSON)
-	}
-	if dec.More() {
-		return api.Fail(api.CodeMalformedJSON, map[string]any{"reason": "data after the JSON value"})
-	}
-	return nil
-}
-
 func (h *Handlers) createDecision(c echo.Context) error {
 	var in feedback.DecisionInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := api.DecodeStrict(c, &in); err != nil {
 		return err
 	}
 	d, err := h.Feedback.Decide(c.Request().Context(), caller(c), in)
@@ -371,7 +339,7 @@ func (h *Handlers) patchFeedback(c echo.Context) error {
 	var in struct {
 		Status string `json:"status"`
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	if err := api.DecodeStrict(c, &in); err != nil {
 		return err
 	}
 	it, err := h.Feedback.SetStatus(c.Request().Context(), caller(c), c.Param("id"), in.Status)
