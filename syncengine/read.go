@@ -221,9 +221,16 @@ func (s *Store) Records(ctx context.Context, q RecordQuery) (out []Record, next 
 // Scan calls fn for every live record of a collection in the teams (nil: all), in id
 // order, reading in pages so memory stays flat however many there are.
 func (s *Store) Scan(ctx context.Context, collection string, teams []string, fn func(Record) error) error {
+	return ScanPages(ctx, s.Records, collection, teams, fn)
+}
+
+// ScanPages calls fn for every record that records lists for a collection in the teams,
+// following its cursor 500 records at a time: Scan for any store that can list a page.
+func ScanPages(ctx context.Context, records func(context.Context, RecordQuery) ([]Record, string, error),
+	collection string, teams []string, fn func(Record) error) error {
 	after := ""
 	for {
-		page, next, err := s.Records(ctx, RecordQuery{Collection: collection, Teams: teams, After: after, Limit: 500})
+		page, next, err := records(ctx, RecordQuery{Collection: collection, Teams: teams, After: after, Limit: 500})
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package fieldapp
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	sdk "github.com/fieldnotes/fieldnotes/client-sdk"
@@ -73,26 +74,23 @@ func (a *App) equalitySave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.ParseForm()
-	type kv struct{ f, v string }
-	var todo []kv
+	// Check every answer before saving any, so a bad one changes nothing.
+	type answer struct{ field, value string }
+	var answers []answer
 	for _, q := range locales.EqualityQuestions() {
 		v := r.PostFormValue(q.Field)
 		if v == "" {
 			continue
 		}
-		valid := false
-		for _, ok := range q.Values {
-			valid = valid || ok == v
-		}
-		if !valid {
+		if !slices.Contains(q.Values, v) {
 			a.fail(w, r, http.StatusBadRequest, cv.Lang, "error.invalid_enum",
 				map[string]any{"Field": q.Field, "Allowed": strings.Join(q.Values, ", ")})
 			return
 		}
-		todo = append(todo, kv{q.Field, v})
+		answers = append(answers, answer{q.Field, v})
 	}
-	for _, x := range todo {
-		if err := a.dev.SetEquality(r.Context(), cv.Consent.ID, x.f, x.v); err != nil {
+	for _, x := range answers {
+		if err := a.dev.SetEquality(r.Context(), cv.Consent.ID, x.field, x.value); err != nil {
 			a.failErr(w, r, cv.Lang, err)
 			return
 		}

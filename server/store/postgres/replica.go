@@ -290,22 +290,7 @@ func (db *DB) Records(ctx context.Context, q syncengine.RecordQuery) ([]syncengi
 // Scan calls fn for every live record of a collection in the teams (nil: all), in id
 // order, a page at a time.
 func (db *DB) Scan(ctx context.Context, collection string, teams []string, fn func(syncengine.Record) error) error {
-	after := ""
-	for {
-		page, next, err := db.Records(ctx, syncengine.RecordQuery{Collection: collection, Teams: teams, After: after, Limit: 500})
-		if err != nil {
-			return err
-		}
-		for _, r := range page {
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		if next == "" {
-			return nil
-		}
-		after = next
-	}
+	return syncengine.ScanPages(ctx, db.Records, collection, teams, fn)
 }
 
 // History lists a record's ops in stamp order.
