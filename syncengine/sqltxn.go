@@ -23,9 +23,11 @@ type sqlTxn struct {
 	// statement per op was most of ingest time. known holds the stored copy of every op
 	// this batch could collide with, read up front by prefetch, so duplicates need no
 	// lookup (and a reused id, a different body under a stored identity, is seen).
-	pending   []pendingOp
-	pendingAt map[int64]int // seq -> index in pending
-	known     map[opKey]Op
+	// pending[i] has seq firstPending+i: nothing else takes a seq until flush.
+	pending      []pendingOp
+	firstPending int64
+	pendingBy    map[opKey]int32 // op identity -> index in pending
+	known        map[opKey]Op    // stored copies read by prefetch or lookupOp
 	fetched   map[int64]bool     // nids whose ops in this batch were prefetched
 	absent    map[RecordKey]bool // records prefetch found missing: load needs no query
 	// touched records in first-touch order, so flush writes deterministically
@@ -149,7 +151,8 @@ type pendingOp struct {
 // prefetch reads the stamps of any already-stored ops that share an identity with the
 // batch's ops: one query per node and 500 counters instead of one per op.
 func (t *sqlTxn) prefetch(ops []Op) error {
-	t.known, t.fetched, t.pendingAt = make(map[opKey]Op, len(ops)), map[int64]bool{}, make(map[int64]int, len(ops))
+	t.known, t.fetched = map[opKey]Op{}, map[int64]bool{}
+	t.pendingBy, t.pending = make(map[opKey]int32, len(ops)), make([]pendingOp, 0, len(ops))
 	if err := t.prefetchRecords(ops); err != nil {
 		return err
 	}
@@ -295,6 +298,10 @@ func (t *sqlTxn) lookupOp(op *Op) (*Op, bool, error) {
 		return nil, false, err // a node never seen: nothing of it is stored
 	}
 	key := opKey{nid, op.Counter}
+	if i, ok := t.pendingBy[key]; ok {
+		st := t.pending[i].op
+		return &st, true, nil
+	}
 	if st, ok := t.known[key]; ok {
 		return &st, true, nil
 	}
@@ -321,7 +328,7 @@ func (t *sqlTxn) lookupOp(op *Op) (*Op, bool, error) {
 
 func (t *sqlTxn) initKnown() {
 	if t.known == nil {
-		t.known, t.fetched, t.pendingAt = map[opKey]Op{}, map[int64]bool{}, map[int64]int{}
+		t.known, t.fetched, t.pendingBy = map[opKey]Op{}, map[int64]bool{}, map[opKey]int32{}
 	}
 }
 
@@ -337,8 +344,10 @@ func (t *sqlTxn) insertOp(op *Op, r *row) (*Op, bool, error) {
 	seq := t.s.nextSeq
 	t.s.nextSeq++
 	t.initKnown()
-	t.known[key] = *op
-	t.pendingAt[seq] = len(t.pending)
+	if len(t.pending) == 0 {
+		t.firstPending = seq
+	}
+	t.pendingBy[key] = int32(len(t.pending))
 	t.pending = append(t.pending, pendingOp{seq: seq, nid: nid, rid: t.rid(r), op: *op})
 	// Keep the node's top counter above this op, loading it first if need be: loaded
 	// later in this batch, it would miss this op (not written until flush), and a
@@ -361,15 +370,15 @@ func (t *sqlTxn) replaceOp(op *Op) error {
 	if err != nil {
 		return err
 	}
-	if k, ok := t.known[opKey{nid, op.Counter}]; ok {
+	key := opKey{nid, op.Counter}
+	if k, ok := t.known[key]; ok {
 		k.TS, k.TC = op.TS, op.TC
-		t.known[opKey{nid, op.Counter}] = k
+		t.known[key] = k
 	}
-	for i := range t.pending {
-		if p := &t.pending[i]; p.nid == nid && p.op.Counter == op.Counter {
-			p.op.TS, p.op.TC = op.TS, op.TC
-			return nil
-		}
+	if i, ok := t.pendingBy[key]; ok {
+		p := &t.pending[i]
+		p.op.TS, p.op.TC = op.TS, op.TC
+		return nil
 	}
 	_, err = t.exec(qRestampOp, op.TS, int64(op.TC), nid, int64(op.Counter))
 	return err
@@ -377,7 +386,7 @@ func (t *sqlTxn) replaceOp(op *Op) error {
 
 // deleteOp removes one op, written or still pending.
 func (t *sqlTxn) deleteOp(seq int64) error {
-	if i, ok := t.pendingAt[seq]; ok {
+	if i, ok := t.pendingIndex(seq); ok {
 		t.pending[i].dead = true
 		return nil
 	}
@@ -390,7 +399,7 @@ func (t *sqlTxn) opsBySeq(seqs []int64) ([]seqOp, error) {
 	var out []seqOp
 	var stored []int64
 	for _, seq := range seqs {
-		if i, ok := t.pendingAt[seq]; ok {
+		if i, ok := t.pendingIndex(seq); ok {
 			if !t.pending[i].dead {
 				out = append(out, seqOp{seq, t.pending[i].op})
 			}
@@ -445,8 +454,17 @@ func (t *sqlTxn) writePending() error {
 			return err
 		}
 	}
-	t.pending, t.pendingAt = nil, map[int64]int{}
+	t.pending, t.pendingBy = nil, map[opKey]int32{}
 	return nil
+}
+
+// pendingIndex is where the op numbered seq waits in pending, if it does.
+func (t *sqlTxn) pendingIndex(seq int64) (int, bool) {
+	i := seq - t.firstPending
+	if len(t.pending) == 0 || i < 0 || i >= int64(len(t.pending)) {
+		return 0, false
+	}
+	return int(i), true
 }
 
 const opColumns = `n.node, o.counter, o.ts, o.tc, r.collection, r.id, o.kind, o.field, o.value, o.observed`

@@ -130,6 +130,7 @@ func dsn(path string, role connRole, opt Options) string {
 	switch role {
 	case roleWriter:
 		q.Set("_txlock", "immediate")
+		q.Add("_pragma", "cache_size(-65536)")
 		if opt.BackgroundCheckpoint {
 			q.Add("_pragma", "wal_autocheckpoint(0)") // the checkpointer does it, off the writer's path
 		}

@@ -1,0 +1,52 @@
+package syncengine
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	fastjson "github.com/segmentio/encoding/json"
+)
+
+// The hub decodes pushes and op values with segmentio's decoder (faster) and relies on
+// it refusing exactly what encoding/json refuses and reading the same values from what
+// both accept. These inputs are the edges where decoders have differed.
+var jsonEdges = []string{
+	`"plain"`, `"é"`, "\"a\xffb\"", `"\ud800"`, `"\ud800x"`, `"\u00e9"`, "\"\x01\"", "\"a\tb\"",
+	`{"a":1,"a":2}`, `{"A":1,"a":2}`, `1e400`, `-0`, `01`, `1.`, `.5`, `1e`, `tru`, `nul`, `[1,]`, `{"a":1,}`,
+	`{"a":1}x`, `  "x"  `, `{"a" 1}`, `[]`, `{}`, `null`, `[[[[[[[[1]]]]]]]]`, `18446744073709551616`,
+	`{"ops":null}`, `{"ops":[]}`, `{"ops":{}}`, `{"ops":[{"counter":-1}]}`, `{"ops":[{"counter":1.5}]}`,
+	`{"ops":[{"counter":"1"}]}`, `{"ops":[{"counter":18446744073709551616}]}`, `{"ops":[{"Node":"x","COUNTER":2}]}`,
+	`{"ops":[{"value":{"a":}}]}`, `{"ops":[{"value":12 }]}`, `{"ops":[{"value":  {"b" : 1 } }]}`,
+	"{\"ops\":[{\"value\":\"\xff\",\"node\":\"\xfe\"}]}", `{"ops":[{"observed":["a",1]}]}`, `{"ops":[{"tc":4294967296}]}`,
+	`{"ops":[{"ts":-5,"kind":null,"field":null,"value":null}]}`, `{"ops":[1]}`, `{"ops":"x"}`, `{"ops":[{}],"extra":true}`,
+}
+
+func TestFastJSONAgrees(t *testing.T) {
+	for _, in := range jsonEdges {
+		fastJSONAgrees(t, []byte(in))
+	}
+}
+
+func FuzzFastJSONAgrees(f *testing.F) {
+	for _, in := range jsonEdges {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(fastJSONAgrees)
+}
+
+func fastJSONAgrees(t *testing.T, in []byte) {
+	var a, b any
+	ea, eb := json.Unmarshal(in, &a), fastjson.Unmarshal(in, &b)
+	if (ea == nil) != (eb == nil) || (ea == nil && !reflect.DeepEqual(a, b)) {
+		t.Errorf("into any %q: encoding/json %v %#v, segmentio %v %#v", in, ea, a, eb, b)
+	}
+	type push struct {
+		Ops *[]Op `json:"ops"`
+	}
+	var pa, pb push
+	ea, eb = json.Unmarshal(in, &pa), fastjson.Unmarshal(in, &pb)
+	if (ea == nil) != (eb == nil) || (ea == nil && !reflect.DeepEqual(pa, pb)) {
+		t.Errorf("into a push %q: encoding/json %v %+v, segmentio %v %+v", in, ea, pa, eb, pb)
+	}
+}
