@@ -82,12 +82,18 @@ const (
 // hashed as 'binary', i.e. the low byte of each UTF-16 code unit (781). doc is the
 // document as the tablet put it, its keys in the order given (Go's: sorted, _id first).
 func pouchRev(docJSON []byte) string {
-	var latin1 []byte
-	for _, u := range utf16.Encode([]rune(string(docJSON))) {
-		latin1 = append(latin1, byte(u))
-	}
-	sum := md5.Sum(latin1)
+	sum := md5.Sum(binaryString(string(docJSON)))
 	return "1-" + hex.EncodeToString(sum[:])
+}
+
+// binaryString is a JavaScript string as node's 'binary' (latin1) encoding gives it to
+// a hash: the low byte of each UTF-16 code unit.
+func binaryString(s string) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u))
+	}
+	return b
 }
 
 // jsJSON encodes v as JSON.stringify would the same value: no HTML escaping.
@@ -227,9 +233,9 @@ func (r *pouchRemote) start() (string, error) {
 }
 
 // replicationID is generateReplicationId (9726) for a replication without filter, doc_ids,
-// selector or query_params.
+// selector or query_params: binaryMd5 (774–777) of the two ids, base64.
 func replicationID(srcID, targetID string) string {
-	sum := md5.Sum([]byte(srcID + targetID))
+	sum := md5.Sum(binaryString(srcID + targetID))
 	s := base64.StdEncoding.EncodeToString(sum[:])
 	s = strings.ReplaceAll(strings.ReplaceAll(s, "/", "."), "+", "_")
 	return "_local/" + s
