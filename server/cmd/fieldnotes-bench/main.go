@@ -5,11 +5,15 @@
 // PouchDB peer (testdata/peers/pouchdb, `npm ci` on first use) as a node process. Then
 // 50 tablets push 200 conversations each at once (a participant, a consent and a
 // conversation with ten answers: 24 ops, or 3 PouchDB documents), in the SDK's 500-op
-// requests (PouchDB: _bulk_docs of the same number of conversations); then 5 fresh tablets
-// pull everything at once in the SDK's 2,000-op pages (PouchDB: _changes?include_docs with
-// pages of the same number of conversations). Every tablet has its own Go default
-// transport (gzip accepted), its request bodies are encoded before the clock starts, and
-// pulled pages are kept as raw JSON per op or document while the clock runs.
+// requests; then 5 fresh tablets pull everything at once in the SDK's 2,000-op pages.
+// PouchDB's tablets speak PouchDB 9's replication protocol as db.replicate.to/from sends
+// it (pouchrep.go: _revs_diff, _bulk_docs new_edits=false, _changes?style=all_docs,
+// _bulk_get, checkpoints), in batches of the same number of conversations;
+// -pouchdb-client bulk gives them the cheapest requests instead (_bulk_docs, and
+// _changes?include_docs pages). Every tablet has its own Go default transport (gzip
+// accepted), its request bodies are encoded before the clock starts (those that depend
+// on an answer are put together from pre-encoded documents), and pulled documents are
+// kept as raw JSON per op or document while the clock runs.
 //
 // After each system's run it checks that every puller got every op (document) exactly
 // once, and that what the pullers hold hashes equal to the source: for Fieldnotes, a
@@ -19,7 +23,7 @@
 //
 //	go run ./server/cmd/fieldnotes-bench [-runs 3] [-devices 50] [-conversations 200] [-pullers 5]
 //	    [-push-ops 500] [-pull-ops 2000] [-systems fieldnotes,pouchdb] [-cpuprofile cpu.prof]
-//	    [-database-url postgres://…]
+//	    [-database-url postgres://…] [-pouchdb-client replicate|bulk] [-pouchdb-mode minimumForPouchDB|fullCouchDB]
 //
 // -systems also takes fieldnotes-pg (the hub on PostgreSQL, -database-url or
 // FIELDNOTES_DATABASE_URL, a fresh schema per run) and fieldnotes-pg2 (two hub instances on
