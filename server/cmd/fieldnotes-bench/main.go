@@ -5,11 +5,15 @@
 // PouchDB peer (testdata/peers/pouchdb, `npm ci` on first use) as a node process. Then
 // 50 tablets push 200 conversations each at once (a participant, a consent and a
 // conversation with ten answers: 24 ops, or 3 PouchDB documents), in the SDK's 500-op
-// requests (PouchDB: _bulk_docs of the same number of conversations); then 5 fresh tablets
-// pull everything at once in the SDK's 2,000-op pages (PouchDB: _changes?include_docs with
-// pages of the same number of conversations). Every tablet has its own Go default
-// transport (gzip accepted), its request bodies are encoded before the clock starts, and
-// pulled pages are kept as raw JSON per op or document while the clock runs.
+// requests; then 5 fresh tablets pull everything at once in the SDK's 2,000-op pages.
+// PouchDB's tablets speak PouchDB 9's replication protocol as db.replicate.to/from sends
+// it (pouchrep.go: _revs_diff, _bulk_docs new_edits=false, _changes?style=all_docs,
+// _bulk_get, checkpoints), in batches of the same number of conversations;
+// -pouchdb-client bulk gives them the cheapest requests instead (_bulk_docs, and
+// _changes?include_docs pages). Every tablet has its own Go default transport (gzip
+// accepted), its request bodies are encoded before the clock starts (those that depend
+// on an answer are put together from pre-encoded documents), and pulled documents are
+// kept as raw JSON per op or document while the clock runs.
 //
 // After each system's run it checks that every puller got every op (document) exactly
 // once, and that what the pullers hold hashes equal to the source: for Fieldnotes, a
@@ -19,7 +23,7 @@
 //
 //	go run ./server/cmd/fieldnotes-bench [-runs 3] [-devices 50] [-conversations 200] [-pullers 5]
 //	    [-push-ops 500] [-pull-ops 2000] [-systems fieldnotes,pouchdb] [-cpuprofile cpu.prof]
-//	    [-database-url postgres://…]
+//	    [-database-url postgres://…] [-pouchdb-client replicate|bulk] [-pouchdb-mode minimumForPouchDB|fullCouchDB]
 //
 // -systems also takes fieldnotes-pg (the hub on PostgreSQL, -database-url or
 // FIELDNOTES_DATABASE_URL, a fresh schema per run) and fieldnotes-pg2 (two hub instances on
@@ -37,6 +41,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -51,6 +56,7 @@ type options struct {
 	runs                            int
 	systems                         []string
 	pouchDir, pouchMode             string
+	pouchClient                     string // replicate or bulk
 	cpuprofile                      string
 	keep                            bool
 	databaseURL                     string // for fieldnotes-pg and fieldnotes-pg2
@@ -79,6 +85,7 @@ func main() {
 	flag.StringVar(&systems, "systems", "fieldnotes,pouchdb", "systems to run, in this order")
 	flag.StringVar(&o.pouchDir, "pouchdb", "", "the PouchDB peer's directory (default: testdata/peers/pouchdb in this module)")
 	flag.StringVar(&o.pouchMode, "pouchdb-mode", "minimumForPouchDB", "express-pouchdb's mode: minimumForPouchDB (sync routes only) or fullCouchDB (its default)")
+	flag.StringVar(&o.pouchClient, "pouchdb-client", "replicate", "the PouchDB tablets' client: replicate (PouchDB 9's replication protocol, as db.replicate.to/from sends it) or bulk (_bulk_docs and _changes?include_docs only)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write CPU profiles of Fieldnotes' push and pull phases (last run) to FILE.push and FILE.pull")
 	flag.BoolVar(&o.keep, "keep", false, "keep the data directories")
 	flag.StringVar(&o.databaseURL, "database-url", os.Getenv("FIELDNOTES_DATABASE_URL"), "PostgreSQL for -systems fieldnotes-pg and fieldnotes-pg2 (each run gets a fresh schema, dropped after)")
@@ -112,6 +119,9 @@ func bench(o options, out io.Writer) (map[string][]result, error) {
 		if s == "pouchdb" && o.pouchMode != "minimumForPouchDB" && o.pouchMode != "fullCouchDB" {
 			return nil, fmt.Errorf("-pouchdb-mode %q: minimumForPouchDB or fullCouchDB", o.pouchMode)
 		}
+		if s == "pouchdb" && o.pouchClient != "replicate" && o.pouchClient != "bulk" {
+			return nil, fmt.Errorf("-pouchdb-client %q: replicate or bulk", o.pouchClient)
+		}
 		if s == "pouchdb" && o.pouchDir == "" {
 			dir, err := findPeer()
 			if err != nil {
@@ -125,6 +135,9 @@ func bench(o options, out io.Writer) (map[string][]result, error) {
 		o.devices, o.conversations, opsPerConv, docsPerConv, o.pushOps, w0.pushDocs())
 	fmt.Fprintf(out, "  then %d fresh tablets pull everything at once, %d ops (%d documents) per page; GOMAXPROCS=%d; express-pouchdb mode %s\n",
 		o.pullers, o.pullOps, w0.pullDocs(), runtime.GOMAXPROCS(0), o.pouchMode)
+	if slices.Contains(o.systems, "pouchdb") {
+		fmt.Fprintf(out, "  PouchDB client %s: %s\n", o.pouchClient, pouchClients[o.pouchClient])
+	}
 	results := map[string][]result{}
 	var failed error
 	for run := 1; run <= o.runs; run++ {
@@ -137,7 +150,7 @@ func bench(o options, out io.Writer) (map[string][]result, error) {
 			} else if n := pgSystems[name]; n > 0 {
 				s = &hub{system: name, instances: n, databaseURL: o.databaseURL}
 			} else {
-				s = &pouch{peerDir: o.pouchDir, mode: o.pouchMode}
+				s = &pouch{peerDir: o.pouchDir, mode: o.pouchMode, client: o.pouchClient}
 			}
 			r, err := runOne(s, w, o, run == o.runs)
 			if err != nil {
@@ -192,10 +205,26 @@ func runOne(s system, w *workload, o options, last bool) (r result, err error) {
 	return r, nil
 }
 
+// pouchClients says what each PouchDB client sends.
+var pouchClients = map[string]string{
+	"replicate": "PouchDB 9's replicator (push: _revs_diff, _bulk_docs new_edits=false, checkpoint GET+PUT per batch; pull: _changes?style=all_docs, _bulk_get?revs=true&latest=true, info, checkpoint GET+PUT per batch)",
+	"bulk":      "the cheapest requests (push: _bulk_docs; pull: _changes?include_docs=true)",
+}
+
 func printRun(out io.Writer, name string, r result) {
 	unit := "ops"
 	if name == "pouchdb" {
 		unit = "documents"
+	}
+	if r.push.batches > 0 { // PouchDB's replicator: several requests per batch
+		fmt.Fprintf(out, "%-10s push %6.0f conversations/s  (%d %s in %d batches, %d requests, %v, CPU %v; batch p50 %v, p99 %v)\n", name, r.push.rate(),
+			r.push.units, unit, r.push.batches, r.push.requests, r.push.wall.Round(time.Millisecond), r.push.cpu.Round(10*time.Millisecond),
+			r.push.pct(0.5).Round(100*time.Microsecond), r.push.pct(0.99).Round(100*time.Microsecond))
+		fmt.Fprintf(out, "%-10s pull %6.0f conversations/s  (%d %s in %d batches, %d requests, %.1f MB on the wire, %v, CPU %v; batch p50 %v, p99 %v)\n", "", r.pull.rate(),
+			r.pull.units, unit, r.pull.batches, r.pull.requests, float64(r.pull.wire)/1e6, r.pull.wall.Round(time.Millisecond), r.pull.cpu.Round(10*time.Millisecond),
+			r.pull.pct(0.5).Round(100*time.Microsecond), r.pull.pct(0.99).Round(100*time.Microsecond))
+		fmt.Fprintf(out, "%-10s check: lost %d, duplicated %d; %s: %s\n", "", r.check.lost, r.check.duplicated, r.check.detail, verdict(r.check.ok(), "equal", "NOT EQUAL"))
+		return
 	}
 	fmt.Fprintf(out, "%-10s push %6.0f conversations/s  (%d %s in %d requests, %v, CPU %v; request p50 %v, p99 %v)\n", name, r.push.rate(),
 		r.push.units, unit, r.push.requests, r.push.wall.Round(time.Millisecond), r.push.cpu.Round(10*time.Millisecond),

@@ -11,25 +11,37 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
 // pouch is the baseline: PouchDB 9 behind express-pouchdb (testdata/peers/pouchdb), run
 // as its own node process on a loopback port, given the same conversations as one
-// document per record, pushed with _bulk_docs and pulled with _changes?include_docs.
+// document per record. Its tablets speak PouchDB's replication protocol (client
+// "replicate", pouchrep.go) or, with client "bulk", the cheapest requests that move the
+// same documents: _bulk_docs to push, _changes?include_docs to pull.
 type pouch struct {
 	w       *workload
 	peerDir string
 	mode    string // express-pouchdb's mode
+	client  string // "replicate" or "bulk"
 	dir     string
 	cmd     *exec.Cmd
 	stdin   io.Closer
 	base    string
-	bodies  [][][]byte
+	bodies  [][][]byte                // bulk: each tablet's _bulk_docs bodies
+	tablets []*pushTablet             // replicate: each tablet's documents as its PouchDB holds them
 	pushed  map[string]map[string]any // every document pushed, by id, for the hash check
-	pulled  [][]json.RawMessage       // every puller's _changes results
+	pulled  [][]json.RawMessage       // every puller's _changes results (bulk) or documents (replicate)
 	clients []*http.Client
 }
+
+// The replicate client's batch sizes (batch_size, the changes feed's limit) are the
+// workload's, not PouchDB's default 100 (9780), so that both systems move the same
+// conversations per request: w.pushDocs() documents a push batch (62 for the SDK's 500-op
+// requests; fewer than 100, so PouchDB makes more round trips than its default would) and
+// w.pullDocs() a pull batch (250 for the SDK's 2,000-op pages; more than 100, which only
+// favours PouchDB: fewer round trips, each checkpointed once).
 
 func (p *pouch) name() string { return "pouchdb" }
 
@@ -100,10 +112,17 @@ func (p *pouch) setup(w *workload) error {
 		return err
 	}
 	p.bodies = make([][][]byte, len(w.devices))
+	p.tablets = make([]*pushTablet, len(w.devices))
 	for i, convs := range w.devices {
 		var docs []map[string]any
 		for _, c := range convs {
 			docs = append(docs, p.docs(w.engagement, c)...)
+		}
+		if p.client == "replicate" {
+			if p.tablets[i], err = newPushTablet(docs, w.pushDocs()); err != nil {
+				return err
+			}
+			continue
 		}
 		for k := 0; k < len(docs); k += w.pushDocs() {
 			b, err := json.Marshal(map[string]any{"docs": docs[k:min(k+w.pushDocs(), len(docs))]})
@@ -226,6 +245,14 @@ func (p *pouch) send(c *http.Client, body []byte) error {
 }
 
 func (p *pouch) push() (phase, error) {
+	if p.client == "replicate" {
+		ph, _, err := p.replicateAll(len(p.tablets), func(i int, r *pouchRemote, lat func(time.Duration)) ([]json.RawMessage, error) {
+			return nil, p.tablets[i].push(r, lat)
+		})
+		ph.conversations = p.w.conversations()
+		ph.units = ph.conversations * docsPerConv
+		return ph, err
+	}
 	ph, err := pushAll(p.bodies, func(i int, body []byte) error { return p.send(p.clients[i], body) })
 	ph.conversations = p.w.conversations()
 	ph.units = ph.conversations * docsPerConv
@@ -234,6 +261,17 @@ func (p *pouch) push() (phase, error) {
 
 func (p *pouch) pull() (phase, error) {
 	limit := p.w.pullDocs()
+	if p.client == "replicate" {
+		ph, got, err := p.replicateAll(p.w.pullers, func(i int, r *pouchRemote, lat func(time.Duration)) ([]json.RawMessage, error) {
+			return pullTablet(r, limit, lat)
+		})
+		p.pulled = got
+		for _, g := range got {
+			ph.units += len(g)
+		}
+		ph.conversations = p.w.conversations() * p.w.pullers
+		return ph, err
+	}
 	ph, got, err := pullAll(p.w.pullers, func(i int, since string) ([]json.RawMessage, string, bool, error) {
 		if since == "" {
 			since = "0"
@@ -257,7 +295,8 @@ func (p *pouch) pull() (phase, error) {
 }
 
 // check counts, per puller, documents pushed but not pulled and documents pulled twice,
-// and hashes each puller's documents (without _rev) against the documents pushed.
+// and hashes each puller's documents (without _rev and _revisions) against the documents
+// pushed.
 func (p *pouch) check() (check, error) {
 	c := check{wantHash: canonicalHash(p.pushed)}
 	for i, results := range p.pulled {
@@ -267,7 +306,12 @@ func (p *pouch) check() (check, error) {
 				ID  string         `json:"id"`
 				Doc map[string]any `json:"doc"`
 			}
-			if err := json.Unmarshal(raw, &r); err != nil {
+			if p.client == "replicate" { // the document itself
+				if err := json.Unmarshal(raw, &r.Doc); err != nil {
+					return c, err
+				}
+				r.ID, _ = r.Doc["_id"].(string)
+			} else if err := json.Unmarshal(raw, &r); err != nil {
 				return c, err
 			}
 			if _, ok := p.pushed[r.ID]; !ok {
@@ -279,7 +323,7 @@ func (p *pouch) check() (check, error) {
 			docs[r.ID] = r.Doc
 		}
 		c.lost += len(p.pushed) - len(docs)
-		h := canonicalHash(docs, "_rev")
+		h := canonicalHash(docs, "_rev", "_revisions")
 		if i == 0 {
 			c.hash = h
 		} else if h != c.hash {
@@ -288,6 +332,42 @@ func (p *pouch) check() (check, error) {
 	}
 	c.detail = fmt.Sprintf("hash of the pulled documents %.12s…, of the pushed %.12s… (%d documents)", c.hash, c.wantHash, len(p.pushed))
 	return c, nil
+}
+
+// replicateAll runs one replication per tablet, all at once, each with its own client,
+// and times the whole; latencies are per batch (its requests and its checkpoint).
+func (p *pouch) replicateAll(n int, run func(i int, r *pouchRemote, lat func(time.Duration)) ([]json.RawMessage, error)) (phase, [][]json.RawMessage, error) {
+	var ph phase
+	remotes := make([]*pouchRemote, n)
+	lats := make([][]time.Duration, n)
+	got := make([][]json.RawMessage, n)
+	errs := make([]error, n)
+	for i := range remotes {
+		remotes[i] = &pouchRemote{c: p.clients[i], base: p.base, db: "bench"}
+	}
+	ready := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-ready
+			got[i], errs[i] = run(i, remotes[i], func(d time.Duration) { lats[i] = append(lats[i], d) })
+		}()
+	}
+	start := time.Now()
+	close(ready)
+	wg.Wait()
+	ph.wall = time.Since(start)
+	for i := range remotes {
+		if errs[i] != nil {
+			return ph, nil, errs[i]
+		}
+		ph.lat = append(ph.lat, lats[i]...)
+		ph.requests += remotes[i].requests
+		ph.batches += len(lats[i])
+	}
+	return ph, got, nil
 }
 
 func (p *pouch) close(keep bool) {

@@ -81,6 +81,7 @@ type phase struct {
 	conversations int // conversations moved (pull: summed over pullers)
 	units         int // ops or documents moved
 	requests      int
+	batches       int // replication batches (PouchDB's replicate client; lat is then per batch)
 	wall          time.Duration
 	cpu           time.Duration // the server's and the clients' CPU time (0 where not measured)
 	wire          int64         // response bytes the clients read off the wire
