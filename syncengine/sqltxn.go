@@ -26,10 +26,10 @@ type sqlTxn struct {
 	// pending[i] has seq firstPending+i: nothing else takes a seq until flush.
 	pending      []pendingOp
 	firstPending int64
-	pendingBy    map[opKey]int32 // op identity -> index in pending
-	known        map[opKey]Op    // stored copies read by prefetch or lookupOp
-	fetched   map[int64]bool     // nids whose ops in this batch were prefetched
-	absent    map[RecordKey]bool // records prefetch found missing: load needs no query
+	pendingBy    map[opKey]int32    // op identity -> index in pending
+	known        map[opKey]Op       // stored copies read by prefetch or lookupOp
+	fetched      map[int64]bool     // nids whose ops in this batch were prefetched
+	absent       map[RecordKey]bool // records prefetch found missing: load needs no query
 	// touched records in first-touch order, so flush writes deterministically
 	order []*row
 }
