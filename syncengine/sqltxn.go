@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // sqlTxn is one batch's view of the SQLite store. Records touched by the batch are
@@ -606,28 +608,98 @@ func (t *sqlTxn) flush() error {
 	if err := t.writePending(); err != nil {
 		return err
 	}
+	var dirty []*row
 	for _, r := range t.order {
-		if !r.dirty {
+		if r.dirty {
+			dirty = append(dirty, r)
+		}
+	}
+	recs := t.encodeRecords(dirty)
+	// New records go in many rows per INSERT (one statement per record was a fifth of a
+	// group commit); records already stored are updated one by one.
+	var fresh []any
+	n := 0
+	for i, r := range dirty {
+		args := recs[i]
+		if !r.isNew {
+			if _, err := t.exec(qUpsertRecord, args...); err != nil {
+				return err
+			}
 			continue
 		}
-		var state, view []byte
-		var eseq any
-		deleted, withdrawn := false, false
-		if r.erased {
-			eseq = t.s.nextSeq
-			t.s.nextSeq++
-		} else {
-			state = encodeState(r.state)
-			view = r.state.visibleView()
-			deleted, withdrawn = r.state.Deleted(), r.state.Withdrawn
+		fresh = append(fresh, args...)
+		n++
+		if n == insertRecordsSizes[0] {
+			if err := t.insertRecords(fresh, n); err != nil {
+				return err
+			}
+			fresh, n = fresh[:0], 0
 		}
-		if _, err := t.exec(qUpsertRecord, t.rid(r), r.key.Collection, r.key.Record, r.team, state, view, deleted, withdrawn, r.state.UpdatedTS, eseq, encodeSeqs(r.seqs)); err != nil {
-			return err
-		}
+	}
+	if err := t.insertRecords(fresh, n); err != nil {
+		return err
 	}
 	ts, tc := t.s.clock.Last()
 	_, err := t.exec(qSetMeta, metaClock, fmt.Sprintf("%d %d %d", ts, tc, t.s.clock.Offset()))
 	return err
+}
+
+// encodeRecords makes each dirty record's row (qUpsertRecord's arguments). Erased
+// records take their seqs here in order; the states and views, pure functions of each
+// record, are encoded on every core when there are many, off the single writer's path.
+func (t *sqlTxn) encodeRecords(dirty []*row) [][]any {
+	out := make([][]any, len(dirty))
+	for i, r := range dirty {
+		var eseq any
+		if r.erased {
+			eseq = t.s.nextSeq
+			t.s.nextSeq++
+		}
+		out[i] = []any{t.rid(r), r.key.Collection, r.key.Record, r.team, nil, nil, false, false, r.state.UpdatedTS, eseq, encodeSeqs(r.seqs)}
+	}
+	encode := func(from, to int) {
+		for i := from; i < to; i++ {
+			if r := dirty[i]; !r.erased {
+				out[i][4], out[i][5] = encodeState(r.state), r.state.visibleView()
+				out[i][6], out[i][7] = r.state.Deleted(), r.state.Withdrawn
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(dirty)/64)
+	if workers < 2 {
+		encode(0, len(dirty))
+		return out
+	}
+	var wg sync.WaitGroup
+	per := (len(dirty) + workers - 1) / workers
+	for from := 0; from < len(dirty); from += per {
+		wg.Add(1)
+		go func(from, to int) {
+			defer wg.Done()
+			encode(from, to)
+		}(from, min(from+per, len(dirty)))
+	}
+	wg.Wait()
+	return out
+}
+
+// insertRecords writes n new records' rows, largest prepared INSERT first.
+func (t *sqlTxn) insertRecords(args []any, n int) error {
+	const cols = 11
+	for n > 0 {
+		size := 1
+		for _, s := range insertRecordsSizes {
+			if n >= s {
+				size = s
+				break
+			}
+		}
+		if _, err := t.exec(insertRecordsQuery(size), args[:size*cols]...); err != nil {
+			return err
+		}
+		args, n = args[size*cols:], n-size
+	}
+	return nil
 }
 
 func placeholders(n int) string {

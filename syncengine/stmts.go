@@ -41,12 +41,23 @@ func insertOpsQuery(rows int) string {
 		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?),", rows), ",")
 }
 
+// insertRecordsSizes are the multi-row INSERTs prepared for writing new records.
+var insertRecordsSizes = []int{50, 10, 1}
+
+func insertRecordsQuery(rows int) string {
+	return `INSERT INTO records (rid, collection, id, team, state, view, deleted, withdrawn, updated_ts, erased_seq, seqs) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?),", rows), ",")
+}
+
 func (s *Store) prepareStatements() error {
 	s.stmts = map[string]*sql.Stmt{}
 	qs := []string{qLoadRecord, qNodeID, qNewNode, qOpByID, qTopCounter, qRestampOp, qDeleteOp, qDeleteRefs, qAddRef,
 		qRefsTo, qRefFrom, qRefsFrom, qGetMeta, qSetMeta, qUpsertRecord}
 	for _, n := range insertOpsSizes {
 		qs = append(qs, insertOpsQuery(n))
+	}
+	for _, n := range insertRecordsSizes {
+		qs = append(qs, insertRecordsQuery(n))
 	}
 	for _, q := range qs {
 		st, err := s.w.Prepare(q)

@@ -130,7 +130,10 @@ func dsn(path string, role connRole, opt Options) string {
 	switch role {
 	case roleWriter:
 		q.Set("_txlock", "immediate")
+		// A big transaction (a group commit) otherwise spills pages to the WAL before it
+		// commits, and statement journals (multi-row INSERTs) go to a temporary file.
 		q.Add("_pragma", "cache_size(-65536)")
+		q.Add("_pragma", "temp_store(MEMORY)")
 		if opt.BackgroundCheckpoint {
 			q.Add("_pragma", "wal_autocheckpoint(0)") // the checkpointer does it, off the writer's path
 		}
