@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -380,12 +381,36 @@ func (s *Store) SetIdentity(ctx context.Context, node, team string) error {
 // Apply merges a batch of ops in one transaction: all of it is durable when Apply
 // returns, or none of it is. Invalid ops are listed in Result.Rejected, never dropped.
 func (s *Store) Apply(ctx context.Context, ops []Op, opt ApplyOptions) (Result, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	cp := make([]Op, len(ops))
 	copy(cp, ops)
+	validateAll(cp)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	res, _, err := s.applyLocked(ctx, opt, func(*sqlTxn) ([]Op, error) { return cp, nil }, false)
 	return res, err
+}
+
+// validateAll validates a big batch (a pulled page, a bulk import) on every core before
+// the writer takes it, as the hub's request handlers do for pushes: validation is pure
+// and was a sixth of applying a page. An op that fails stays unvalidated and is refused
+// in order, with the same error, by the writer.
+func validateAll(ops []Op) {
+	workers := min(runtime.GOMAXPROCS(0), len(ops)/1024)
+	if workers < 2 {
+		return
+	}
+	var wg sync.WaitGroup
+	per := (len(ops) + workers - 1) / workers
+	for from := 0; from < len(ops); from += per {
+		wg.Add(1)
+		go func(chunk []Op) {
+			defer wg.Done()
+			for i := range chunk {
+				chunk[i].Validate()
+			}
+		}(ops[from:min(from+per, len(ops))])
+	}
+	wg.Wait()
 }
 
 // RejectedError is a local write that failed validation; nothing was stored.
