@@ -82,7 +82,7 @@ func main() {
 	flag.IntVar(&o.pushOps, "push-ops", 500, "ops per push request (the SDK's batch); PouchDB gets the same conversations per _bulk_docs")
 	flag.IntVar(&o.pullOps, "pull-ops", 2000, "ops per pull page (the SDK's page); PouchDB gets the same conversations per _changes page")
 	flag.IntVar(&o.runs, "runs", 1, "runs of every system, alternating; the summary gives the median and range")
-	flag.StringVar(&systems, "systems", "fieldnotes,pouchdb", "systems to run, in this order")
+	flag.StringVar(&systems, "systems", "fieldnotes,pouchdb,pouchdb-record", "systems to run, in this order: fieldnotes, pouchdb (a document per change), pouchdb-record (a document per record), fieldnotes-pg, fieldnotes-pg2")
 	flag.StringVar(&o.pouchDir, "pouchdb", "", "the PouchDB peer's directory (default: testdata/peers/pouchdb in this module)")
 	flag.StringVar(&o.pouchMode, "pouchdb-mode", "minimumForPouchDB", "express-pouchdb's mode: minimumForPouchDB (sync routes only) or fullCouchDB (its default)")
 	flag.StringVar(&o.pouchClient, "pouchdb-client", "replicate", "the PouchDB tablets' client: replicate (PouchDB 9's replication protocol, as db.replicate.to/from sends it) or bulk (_bulk_docs and _changes?include_docs only)")
@@ -110,19 +110,20 @@ func bench(o options, out io.Writer) (map[string][]result, error) {
 		return nil, errors.New("-devices, -conversations, -pullers, -push-ops, -pull-ops and -runs must be positive")
 	}
 	for _, s := range o.systems {
-		if s != "fieldnotes" && s != "pouchdb" && pgSystems[s] == 0 {
-			return nil, fmt.Errorf("unknown system %q (fieldnotes, pouchdb, fieldnotes-pg, fieldnotes-pg2)", s)
+		pouchSystem := docsPerConv[s] > 0
+		if s != "fieldnotes" && !pouchSystem && pgSystems[s] == 0 {
+			return nil, fmt.Errorf("unknown system %q (fieldnotes, pouchdb, pouchdb-record, fieldnotes-pg, fieldnotes-pg2)", s)
 		}
 		if pgSystems[s] > 0 && o.databaseURL == "" {
 			return nil, fmt.Errorf("%s needs -database-url or FIELDNOTES_DATABASE_URL", s)
 		}
-		if s == "pouchdb" && o.pouchMode != "minimumForPouchDB" && o.pouchMode != "fullCouchDB" {
+		if pouchSystem && o.pouchMode != "minimumForPouchDB" && o.pouchMode != "fullCouchDB" {
 			return nil, fmt.Errorf("-pouchdb-mode %q: minimumForPouchDB or fullCouchDB", o.pouchMode)
 		}
-		if s == "pouchdb" && o.pouchClient != "replicate" && o.pouchClient != "bulk" {
+		if pouchSystem && o.pouchClient != "replicate" && o.pouchClient != "bulk" {
 			return nil, fmt.Errorf("-pouchdb-client %q: replicate or bulk", o.pouchClient)
 		}
-		if s == "pouchdb" && o.pouchDir == "" {
+		if pouchSystem && o.pouchDir == "" {
 			dir, err := findPeer()
 			if err != nil {
 				return nil, err
@@ -131,12 +132,18 @@ func bench(o options, out io.Writer) (map[string][]result, error) {
 		}
 	}
 	w0 := newWorkload(o)
-	fmt.Fprintf(out, "fieldnotes-bench: %d tablets × %d conversations (%d ops or %d documents each) pushed at once, %d ops (%d documents) per request;\n",
-		o.devices, o.conversations, opsPerConv, docsPerConv, o.pushOps, w0.pushDocs())
-	fmt.Fprintf(out, "  then %d fresh tablets pull everything at once, %d ops (%d documents) per page; GOMAXPROCS=%d; express-pouchdb mode %s\n",
-		o.pullers, o.pullOps, w0.pullDocs(), runtime.GOMAXPROCS(0), o.pouchMode)
-	if slices.Contains(o.systems, "pouchdb") {
-		fmt.Fprintf(out, "  PouchDB client %s: %s\n", o.pouchClient, pouchClients[o.pouchClient])
+	fmt.Fprintf(out, "fieldnotes-bench: %d tablets × %d conversations (%d ops each) pushed at once, %d ops per request;\n",
+		o.devices, o.conversations, opsPerConv, o.pushOps)
+	fmt.Fprintf(out, "  then %d fresh tablets pull everything at once, %d ops per page; GOMAXPROCS=%d\n",
+		o.pullers, o.pullOps, runtime.GOMAXPROCS(0))
+	for _, s := range o.systems {
+		if docsPerConv[s] > 0 {
+			fmt.Fprintf(out, "  %s: %s; %d documents a conversation, %d per push batch, %d per pull batch\n",
+				s, pouchDocModels[s], docsPerConv[s], w0.pushDocs(s), w0.pullDocs(s))
+		}
+	}
+	if slices.ContainsFunc(o.systems, func(s string) bool { return docsPerConv[s] > 0 }) {
+		fmt.Fprintf(out, "  PouchDB client %s: %s; express-pouchdb mode %s\n", o.pouchClient, pouchClients[o.pouchClient], o.pouchMode)
 	}
 	results := map[string][]result{}
 	var failed error
@@ -150,7 +157,7 @@ func bench(o options, out io.Writer) (map[string][]result, error) {
 			} else if n := pgSystems[name]; n > 0 {
 				s = &hub{system: name, instances: n, databaseURL: o.databaseURL}
 			} else {
-				s = &pouch{peerDir: o.pouchDir, mode: o.pouchMode, client: o.pouchClient}
+				s = &pouch{system: name, peerDir: o.pouchDir, mode: o.pouchMode, client: o.pouchClient}
 			}
 			r, err := runOne(s, w, o, run == o.runs)
 			if err != nil {
@@ -205,6 +212,12 @@ func runOne(s system, w *workload, o options, last bool) (r result, err error) {
 	return r, nil
 }
 
+// pouchDocModels says what each PouchDB data model is.
+var pouchDocModels = map[string]string{
+	"pouchdb":        "a document per change (PouchDB's \"every doc is a delta\": concurrent changes to a record merge, as the hub's ops do)",
+	"pouchdb-record": "a document per record (participant, consent, conversation: the fewest documents, but concurrent changes to a record conflict)",
+}
+
 // pouchClients says what each PouchDB client sends.
 var pouchClients = map[string]string{
 	"replicate": "PouchDB 9's replicator (push: _revs_diff, _bulk_docs new_edits=false, checkpoint GET+PUT per batch; pull: _changes?style=all_docs, _bulk_get?revs=true&latest=true, info, checkpoint GET+PUT per batch)",
@@ -213,26 +226,26 @@ var pouchClients = map[string]string{
 
 func printRun(out io.Writer, name string, r result) {
 	unit := "ops"
-	if name == "pouchdb" {
+	if docsPerConv[name] > 0 {
 		unit = "documents"
 	}
 	if r.push.batches > 0 { // PouchDB's replicator: several requests per batch
-		fmt.Fprintf(out, "%-10s push %6.0f conversations/s  (%d %s in %d batches, %d requests, %v, CPU %v; batch p50 %v, p99 %v)\n", name, r.push.rate(),
+		fmt.Fprintf(out, "%-14s push %6.0f conversations/s  (%d %s in %d batches, %d requests, %v, CPU %v; batch p50 %v, p99 %v)\n", name, r.push.rate(),
 			r.push.units, unit, r.push.batches, r.push.requests, r.push.wall.Round(time.Millisecond), r.push.cpu.Round(10*time.Millisecond),
 			r.push.pct(0.5).Round(100*time.Microsecond), r.push.pct(0.99).Round(100*time.Microsecond))
-		fmt.Fprintf(out, "%-10s pull %6.0f conversations/s  (%d %s in %d batches, %d requests, %.1f MB on the wire, %v, CPU %v; batch p50 %v, p99 %v)\n", "", r.pull.rate(),
+		fmt.Fprintf(out, "%-14s pull %6.0f conversations/s  (%d %s in %d batches, %d requests, %.1f MB on the wire, %v, CPU %v; batch p50 %v, p99 %v)\n", "", r.pull.rate(),
 			r.pull.units, unit, r.pull.batches, r.pull.requests, float64(r.pull.wire)/1e6, r.pull.wall.Round(time.Millisecond), r.pull.cpu.Round(10*time.Millisecond),
 			r.pull.pct(0.5).Round(100*time.Microsecond), r.pull.pct(0.99).Round(100*time.Microsecond))
-		fmt.Fprintf(out, "%-10s check: lost %d, duplicated %d; %s: %s\n", "", r.check.lost, r.check.duplicated, r.check.detail, verdict(r.check.ok(), "equal", "NOT EQUAL"))
+		fmt.Fprintf(out, "%-14s check: lost %d, duplicated %d; %s: %s\n", "", r.check.lost, r.check.duplicated, r.check.detail, verdict(r.check.ok(), "equal", "NOT EQUAL"))
 		return
 	}
-	fmt.Fprintf(out, "%-10s push %6.0f conversations/s  (%d %s in %d requests, %v, CPU %v; request p50 %v, p99 %v)\n", name, r.push.rate(),
+	fmt.Fprintf(out, "%-14s push %6.0f conversations/s  (%d %s in %d requests, %v, CPU %v; request p50 %v, p99 %v)\n", name, r.push.rate(),
 		r.push.units, unit, r.push.requests, r.push.wall.Round(time.Millisecond), r.push.cpu.Round(10*time.Millisecond),
 		r.push.pct(0.5).Round(100*time.Microsecond), r.push.pct(0.99).Round(100*time.Microsecond))
-	fmt.Fprintf(out, "%-10s pull %6.0f conversations/s  (%d %s in %d pages, %.1f MB on the wire, %v, CPU %v; page p50 %v, p99 %v)\n", "", r.pull.rate(),
+	fmt.Fprintf(out, "%-14s pull %6.0f conversations/s  (%d %s in %d pages, %.1f MB on the wire, %v, CPU %v; page p50 %v, p99 %v)\n", "", r.pull.rate(),
 		r.pull.units, unit, r.pull.requests, float64(r.pull.wire)/1e6, r.pull.wall.Round(time.Millisecond), r.pull.cpu.Round(10*time.Millisecond),
 		r.pull.pct(0.5).Round(100*time.Microsecond), r.pull.pct(0.99).Round(100*time.Microsecond))
-	fmt.Fprintf(out, "%-10s check: lost %d, duplicated %d; %s: %s\n", "", r.check.lost, r.check.duplicated, r.check.detail, verdict(r.check.ok(), "equal", "NOT EQUAL"))
+	fmt.Fprintf(out, "%-14s check: lost %d, duplicated %d; %s: %s\n", "", r.check.lost, r.check.duplicated, r.check.detail, verdict(r.check.ok(), "equal", "NOT EQUAL"))
 }
 
 // printSummary gives each system's rates and, with both systems, the ratio of each run
@@ -249,28 +262,38 @@ func printSummary(out io.Writer, o options, results map[string][]result) {
 	push := func(r result) float64 { return r.push.rate() }
 	pull := func(r result) float64 { return r.pull.rate() }
 	for _, name := range o.systems {
-		fmt.Fprintf(out, "%-10s push %s conversations/s   pull %s conversations/s\n", name, spread(rates(name, push), "%.0f"), spread(rates(name, pull), "%.0f"))
+		fmt.Fprintf(out, "%-14s push %s conversations/s   pull %s conversations/s\n", name, spread(rates(name, push), "%.0f"), spread(rates(name, pull), "%.0f"))
 	}
 	printStoreRatios(out, o, results)
-	if len(results["fieldnotes"]) == 0 || len(results["pouchdb"]) == 0 {
+	for _, peer := range o.systems {
+		if docsPerConv[peer] > 0 {
+			printRatios(out, results["fieldnotes"], results[peer], peer)
+		}
+	}
+}
+
+// printRatios compares Fieldnotes with one PouchDB system, run by run.
+func printRatios(out io.Writer, hub, peer []result, name string) {
+	if len(hub) == 0 || len(hub) != len(peer) {
 		return
 	}
 	ratio := func(f func(result) float64) []float64 {
 		var v []float64
-		for i := range results["fieldnotes"] {
-			v = append(v, f(results["fieldnotes"][i])/f(results["pouchdb"][i]))
+		for i := range hub {
+			v = append(v, f(hub[i])/f(peer[i]))
 		}
 		return v
 	}
-	pr, lr := ratio(push), ratio(pull)
-	fmt.Fprintf(out, "%-10s push %s×   pull %s×   (bar %.0f×: push %s, pull %s)\n", "ratio", spread(pr, "%.2f"), spread(lr, "%.2f"), bar,
+	pr := ratio(func(r result) float64 { return r.push.rate() })
+	lr := ratio(func(r result) float64 { return r.pull.rate() })
+	fmt.Fprintf(out, "vs %-14s push %s×   pull %s×   (bar %.0f×: push %s, pull %s)\n", name, spread(pr, "%.2f"), spread(lr, "%.2f"), bar,
 		verdict(median(pr) >= bar, "met", "NOT MET"), verdict(median(lr) >= bar, "met", "NOT MET"))
 	// The same comparison in CPU time (servers and clients), which other load on the
 	// machine disturbs much less than wall time: a check on a noisy run, not the bar.
 	pc := ratio(func(r result) float64 { return float64(r.push.conversations) / r.push.cpu.Seconds() })
 	lc := ratio(func(r result) float64 { return float64(r.pull.conversations) / r.pull.cpu.Seconds() })
 	if median(pc) > 0 && median(lc) > 0 {
-		fmt.Fprintf(out, "%-10s push %s×   pull %s×   (conversations per CPU-second)\n", "cpu ratio", spread(pc, "%.2f"), spread(lc, "%.2f"))
+		fmt.Fprintf(out, "   %-14s push %s×   pull %s×   (conversations per CPU-second)\n", "by CPU", spread(pc, "%.2f"), spread(lc, "%.2f"))
 	}
 }
 

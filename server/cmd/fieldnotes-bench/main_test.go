@@ -34,7 +34,7 @@ func needNode(t *testing.T) bool {
 // fails.
 func TestBenchSmall(t *testing.T) {
 	clients := []string{"replicate", "bulk"}
-	systems := []string{"fieldnotes", "pouchdb"}
+	systems := []string{"fieldnotes", "pouchdb", "pouchdb-record"}
 	if !needNode(t) {
 		systems, clients = systems[:1], clients[:1]
 		defer t.Skip("node or npm not found: the PouchDB side did not run (set FIELDNOTES_REQUIRE_NODE=1 to fail instead)")
@@ -66,13 +66,20 @@ func TestBenchSmall(t *testing.T) {
 		if len(systems) == 1 {
 			continue
 		}
-		if !strings.Contains(out.String(), "ratio") {
-			t.Error("no ratio printed")
+		for _, peer := range systems[1:] {
+			if !strings.Contains(out.String(), "vs "+peer+" ") {
+				t.Errorf("no ratio against %s printed", peer)
+			}
 		}
 		if !strings.Contains(out.String(), "PouchDB client "+client+":") {
 			t.Errorf("the output does not say the PouchDB client %s ran", client)
 		}
-		r := results["pouchdb"][0]
+		// A document per change: the 24 ops of each of the 15 conversations, and the
+		// engagement, to each of the 2 pullers.
+		if r := results["pouchdb"][0]; r.push.units != 15*24 || r.pull.units != 2*(15*24+1) {
+			t.Errorf("pouchdb (a document per change): pushed %d documents, pulled %d; want 360 and 722", r.push.units, r.pull.units)
+		}
+		r := results["pouchdb-record"][0]
 		if client == "replicate" {
 			// Push: per tablet GET /db/, GET /, the checkpoint's GET, then one batch (15
 			// documents, fewer than the 62 a batch takes): _revs_diff, _bulk_docs and the
@@ -116,7 +123,7 @@ func TestBenchChecksCatchALoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pouch{peerDir: peer, mode: "minimumForPouchDB", client: "replicate"}
+	p := &pouch{system: "pouchdb-record", peerDir: peer, mode: "minimumForPouchDB", client: "replicate"}
 	defer p.close(false)
 	w := newWorkload(options{devices: 2, conversations: 3, pullers: 2, pushOps: 48, pullOps: 40})
 	if err := p.setup(w); err != nil {

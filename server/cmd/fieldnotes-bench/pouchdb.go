@@ -21,6 +21,7 @@ import (
 // "replicate", pouchrep.go) or, with client "bulk", the cheapest requests that move the
 // same documents: _bulk_docs to push, _changes?include_docs to pull.
 type pouch struct {
+	system  string // pouchdb (a document per change) or pouchdb-record (per record)
 	w       *workload
 	peerDir string
 	mode    string // express-pouchdb's mode
@@ -38,12 +39,12 @@ type pouch struct {
 
 // The replicate client's batch sizes (batch_size, the changes feed's limit) are the
 // workload's, not PouchDB's default 100 (9780), so that both systems move the same
-// conversations per request: w.pushDocs() documents a push batch (62 for the SDK's 500-op
+// conversations per request: w.pushDocs(p.system) documents a push batch (62 for the SDK's 500-op
 // requests; fewer than 100, so PouchDB makes more round trips than its default would) and
 // w.pullDocs() a pull batch (250 for the SDK's 2,000-op pages; more than 100, which only
 // favours PouchDB: fewer round trips, each checkpointed once).
 
-func (p *pouch) name() string { return "pouchdb" }
+func (p *pouch) name() string { return p.system }
 
 func (p *pouch) pid() int { return p.cmd.Process.Pid }
 
@@ -119,13 +120,13 @@ func (p *pouch) setup(w *workload) error {
 			docs = append(docs, p.docs(w.engagement, c)...)
 		}
 		if p.client == "replicate" {
-			if p.tablets[i], err = newPushTablet(docs, w.pushDocs()); err != nil {
+			if p.tablets[i], err = newPushTablet(docs, w.pushDocs(p.system)); err != nil {
 				return err
 			}
 			continue
 		}
-		for k := 0; k < len(docs); k += w.pushDocs() {
-			b, err := json.Marshal(map[string]any{"docs": docs[k:min(k+w.pushDocs(), len(docs))]})
+		for k := 0; k < len(docs); k += w.pushDocs(p.system) {
+			b, err := json.Marshal(map[string]any{"docs": docs[k:min(k+w.pushDocs(p.system), len(docs))]})
 			if err != nil {
 				return err
 			}
@@ -182,20 +183,62 @@ func (p *pouch) start() error {
 
 // docs are one conversation as PouchDB documents, one per record.
 func (p *pouch) docs(eng string, c conversation) []map[string]any {
+	var docs []map[string]any
+	if p.system == "pouchdb" {
+		docs = changeDocs(eng, c)
+	} else {
+		docs = recordDocs(eng, c)
+	}
+	for _, d := range docs {
+		p.keep(d)
+	}
+	return docs
+}
+
+// recordDocs are one conversation as one document per record.
+func recordDocs(eng string, c conversation) []map[string]any {
 	loc := c.locale()
 	answers := map[string]any{}
 	for j, pr := range prompts {
 		answers[pr] = map[string]any{"text": c.answer(j), "prompt_locale": loc, "answer_locale": loc, "translation_en": c.answer(j)}
 	}
-	docs := []map[string]any{
+	return []map[string]any{
 		{"_id": c.participant, "type": "participant", "engagement": eng, "preferred_locale": loc, "eq_age_band": c.age(),
 			"communities": []any{"Sparkhill Punjabi community"}},
 		{"_id": c.consent, "type": "consent", "participant": c.participant, "engagement": eng, "statement_id": "fieldnotes_standard",
 			"statement_version": 1, "statement_locale": loc, "scopes": []any{"record_views"}, "method": "verbal"},
 		{"_id": c.conversationID, "type": "conversation", "engagement": eng, "participant": c.participant, "consent": c.consent, "answers": answers},
 	}
-	for _, d := range docs {
-		p.keep(d)
+}
+
+// changeDocs are one conversation as one document per change, the hub's 24 ops (hub.go)
+// with the same values: the record and field changed, how, and when.
+func changeDocs(eng string, c conversation) []map[string]any {
+	loc := c.locale()
+	p, k, v := c.participant, c.consent, c.conversationID
+	var docs []map[string]any
+	change := func(coll, rec, kind, field string, value any) {
+		n := len(docs)
+		docs = append(docs, map[string]any{"_id": fmt.Sprintf("%s-%02d", v, n), "type": "change", "collection": coll, "record": rec,
+			"kind": kind, "field": field, "value": value, "ts": int64(1764547200000) + int64(c.n)*1000 + int64(n)})
+	}
+	change("participant", p, "set", "engagement", eng)
+	change("participant", p, "set", "preferred_locale", loc)
+	change("participant", p, "set", "eq_age_band", c.age())
+	change("participant", p, "add", "communities", "Sparkhill Punjabi community")
+	change("consent", k, "set", "participant", p)
+	change("consent", k, "set", "engagement", eng)
+	change("consent", k, "set", "statement_id", "fieldnotes_standard")
+	change("consent", k, "set", "statement_version", 1)
+	change("consent", k, "set", "statement_locale", loc)
+	change("consent", k, "add", "scopes", "record_views")
+	change("consent", k, "set", "method", "verbal")
+	change("conversation", v, "set", "engagement", eng)
+	change("conversation", v, "set", "participant", p)
+	change("conversation", v, "set", "consent", k)
+	for j, pr := range prompts {
+		change("conversation", v, "set", "answer."+pr, map[string]any{
+			"text": c.answer(j), "prompt_locale": loc, "answer_locale": loc, "translation_en": c.answer(j)})
 	}
 	return docs
 }
@@ -250,17 +293,17 @@ func (p *pouch) push() (phase, error) {
 			return nil, p.tablets[i].push(r, lat)
 		})
 		ph.conversations = p.w.conversations()
-		ph.units = ph.conversations * docsPerConv
+		ph.units = ph.conversations * docsPerConv[p.system]
 		return ph, err
 	}
 	ph, err := pushAll(p.bodies, func(i int, body []byte) error { return p.send(p.clients[i], body) })
 	ph.conversations = p.w.conversations()
-	ph.units = ph.conversations * docsPerConv
+	ph.units = ph.conversations * docsPerConv[p.system]
 	return ph, err
 }
 
 func (p *pouch) pull() (phase, error) {
-	limit := p.w.pullDocs()
+	limit := p.w.pullDocs(p.system)
 	if p.client == "replicate" {
 		ph, got, err := p.replicateAll(p.w.pullers, func(i int, r *pouchRemote, lat func(time.Duration)) ([]json.RawMessage, error) {
 			return pullTablet(r, limit, lat)

@@ -18,10 +18,20 @@ import (
 )
 
 // The workload both systems get: the same conversations, the same batching.
-const (
-	opsPerConv  = 24 // participant 4, consent 7, conversation 3 + 10 answers
-	docsPerConv = 3  // PouchDB: one document per record (participant, consent, conversation)
-)
+const opsPerConv = 24 // participant 4, consent 7, conversation 3 + 10 answers
+
+// The PouchDB side's data models, by system name, and their documents per conversation.
+//
+// pouchdb-record: one document per record (participant, consent, conversation). The fewest
+// documents, but not the same guarantees: two devices changing one conversation (a
+// tablet's note, a coordinator's review) make a PouchDB conflict whose losing revision
+// PouchDB hides, where the hub merges field by field.
+//
+// pouchdb: every change a document, "every doc is a delta" (PouchDB's conflicts guide,
+// "Accountants don't use erasers"; the delta-pouch plugin): the PouchDB design that
+// merges concurrent changes to one record without conflicts, which is what the hub's
+// ops do. One document per op.
+var docsPerConv = map[string]int{"pouchdb": opsPerConv, "pouchdb-record": 3}
 
 var (
 	locales = []string{"en", "pa", "ur", "pl", "cy", "bn", "so", "ro", "gu", "ar"}
@@ -71,10 +81,14 @@ func newWorkload(o options) *workload {
 
 func (w *workload) conversations() int { return len(w.devices) * len(w.devices[0]) }
 
-// pushDocs and pullDocs are the PouchDB side's request and page sizes: the same number of
+// pushDocs and pullDocs are a PouchDB system's request and page sizes: the same number of
 // conversations per request as the hub's ops.
-func (w *workload) pushDocs() int { return max(1, w.pushOps*docsPerConv/opsPerConv) }
-func (w *workload) pullDocs() int { return max(1, w.pullOps*docsPerConv/opsPerConv) }
+func (w *workload) pushDocs(system string) int {
+	return max(1, w.pushOps*docsPerConv[system]/opsPerConv)
+}
+func (w *workload) pullDocs(system string) int {
+	return max(1, w.pullOps*docsPerConv[system]/opsPerConv)
+}
 
 // phase is one timed phase of one system.
 type phase struct {
