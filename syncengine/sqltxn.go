@@ -32,6 +32,7 @@ type sqlTxn struct {
 	known        map[opKey]Op       // stored copies read by prefetch or lookupOp
 	fetched      map[int64]bool     // nids whose ops in this batch were prefetched
 	absent       map[RecordKey]bool // records prefetch found missing: load needs no query
+	pendingRefs  []any              // links not yet written, 3 values each: see addRef
 	// touched records in first-touch order, so flush writes deterministically
 	order []*row
 }
@@ -520,6 +521,9 @@ func (t *sqlTxn) purgeOps(r *row) error {
 		}
 	}
 	r.seqs = kept
+	if err := t.flushRefs(); err != nil {
+		return err
+	}
 	_, err = t.exec(qDeleteRefs, t.rid(r))
 	return err
 }
@@ -543,12 +547,38 @@ func (t *sqlTxn) purgeFieldOps(r *row, fields []string, cut Stamp) error {
 	return nil
 }
 
+// addRef notes a link; links are written many per INSERT before anything reads or
+// deletes links, and at flush (one statement per link was a tenth of applying a page).
 func (t *sqlTxn) addRef(kind string, from *row, to string) error {
-	_, err := t.exec(qAddRef, kind, t.rid(from), to)
-	return err
+	t.pendingRefs = append(t.pendingRefs, kind, t.rid(from), to)
+	return nil
+}
+
+func (t *sqlTxn) flushRefs() error {
+	const cols = 3
+	args := t.pendingRefs
+	for len(args) > 0 {
+		n := len(args) / cols
+		size := 1
+		for _, s := range insertRefsSizes {
+			if n >= s {
+				size = s
+				break
+			}
+		}
+		if _, err := t.exec(insertRefsQuery(size), args[:size*cols]...); err != nil {
+			return err
+		}
+		args = args[size*cols:]
+	}
+	t.pendingRefs = t.pendingRefs[:0]
+	return nil
 }
 
 func (t *sqlTxn) refsTo(kind, to string) ([]RecordKey, error) {
+	if err := t.flushRefs(); err != nil {
+		return nil, err
+	}
 	rows, err := t.query(qRefsTo, kind, to)
 	if err != nil {
 		return nil, err
@@ -587,6 +617,9 @@ func (t *sqlTxn) batchRef(kind string, r *row, to string) (bool, error) {
 }
 
 func (t *sqlTxn) refsFrom(kind string, from *row) ([]string, error) {
+	if err := t.flushRefs(); err != nil {
+		return nil, err
+	}
 	rows, err := t.query(qRefsFrom, kind, t.rid(from))
 	if err != nil {
 		return nil, err
@@ -606,6 +639,9 @@ func (t *sqlTxn) refsFrom(kind string, from *row) ([]string, error) {
 // flush writes every touched record once, and the clock.
 func (t *sqlTxn) flush() error {
 	if err := t.writePending(); err != nil {
+		return err
+	}
+	if err := t.flushRefs(); err != nil {
 		return err
 	}
 	var dirty []*row

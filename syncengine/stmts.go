@@ -49,6 +49,13 @@ func insertRecordsQuery(rows int) string {
 		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?),", rows), ",")
 }
 
+// insertRefsSizes are the multi-row INSERTs prepared for writing links.
+var insertRefsSizes = []int{100, 10, 1}
+
+func insertRefsQuery(rows int) string {
+	return `INSERT INTO refs (kind, from_rid, to_id) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?),", rows), ",") + ` ON CONFLICT DO NOTHING`
+}
+
 func (s *Store) prepareStatements() error {
 	s.stmts = map[string]*sql.Stmt{}
 	qs := []string{qLoadRecord, qNodeID, qNewNode, qOpByID, qTopCounter, qRestampOp, qDeleteOp, qDeleteRefs, qAddRef,
@@ -58,6 +65,9 @@ func (s *Store) prepareStatements() error {
 	}
 	for _, n := range insertRecordsSizes {
 		qs = append(qs, insertRecordsQuery(n))
+	}
+	for _, n := range insertRefsSizes {
+		qs = append(qs, insertRefsQuery(n))
 	}
 	for _, q := range qs {
 		st, err := s.w.Prepare(q)
