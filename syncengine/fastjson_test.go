@@ -3,7 +3,9 @@ package syncengine
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	fastjson "github.com/segmentio/encoding/json"
 )
@@ -35,8 +37,44 @@ func FuzzFastJSONAgrees(f *testing.F) {
 	f.Fuzz(fastJSONAgrees)
 }
 
+// TestFastUnmarshalRefusesDeepNesting: encoding/json refuses documents nested deeper
+// than 10,000; segmentio's decoder has no limit and is very slow on them (a value a
+// hundred thousand brackets deep took minutes). FastUnmarshal leaves both to
+// encoding/json, at once, and still takes a wide, shallow document.
+func TestFastUnmarshalRefusesDeepNesting(t *testing.T) {
+	for _, n := range []int{10001, 100_000, 4_000_000} {
+		deep := []byte(`{"ops":[{"value":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}]}`)
+		start := time.Now()
+		var v any
+		if FastUnmarshal(deep, &v) {
+			t.Errorf("depth %d: taken by the fast decoder", n)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("depth %d: %v to refuse", n, took)
+		}
+		if err := json.Unmarshal(deep, &v); err == nil {
+			t.Errorf("depth %d: encoding/json took it", n)
+		}
+	}
+	wide := []byte(`[` + strings.TrimSuffix(strings.Repeat(`{"a":["[{"]},`, 20_000), ",") + `]`)
+	var v, w any
+	if !FastUnmarshal(wide, &v) || json.Unmarshal(wide, &w) != nil || !reflect.DeepEqual(v, w) {
+		t.Error("a wide document of 40,000 brackets, 2 deep, was not read as encoding/json reads it")
+	}
+	atLimit := []byte(strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth))
+	if !FastUnmarshal(atLimit, &v) || json.Unmarshal(atLimit, &w) != nil {
+		t.Error("a document exactly 10,000 deep is taken by both")
+	}
+}
+
 func fastJSONAgrees(t *testing.T, in []byte) {
-	var a, b any
+	var a, b, c any
+	if FastUnmarshal(in, &c) {
+		if err := json.Unmarshal(in, &a); err != nil || !reflect.DeepEqual(a, c) {
+			t.Errorf("FastUnmarshal took %q as %#v; encoding/json: %v %#v", in, c, err, a)
+		}
+		a = nil
+	}
 	ea, eb := json.Unmarshal(in, &a), fastjson.Unmarshal(in, &b)
 	if (ea == nil) != (eb == nil) || (ea == nil && !reflect.DeepEqual(a, b)) {
 		t.Errorf("into any %q: encoding/json %v %#v, segmentio %v %#v", in, ea, a, eb, b)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	fastjson "github.com/segmentio/encoding/json"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -214,11 +213,12 @@ func canonicalJSON(raw []byte) ([]byte, any, error) {
 	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && plainString(raw[1:n-1]) {
 		return raw, string(raw[1 : n-1]), nil
 	}
-	// segmentio's decoder: twice as fast as encoding/json into an any, and it refuses
-	// exactly what encoding/json refuses (TestFastJSONAgrees).
 	var v any
-	if err := fastjson.Unmarshal(raw, &v); err != nil {
-		return nil, nil, err
+	if !FastUnmarshal(raw, &v) {
+		v = nil
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, nil, err
+		}
 	}
 	if isCompact(raw) && !needsHTMLEscape(raw) {
 		return raw, v, nil

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	fastjson "github.com/segmentio/encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -50,11 +49,10 @@ func decodePush(c echo.Context, maxOps int) ([]syncengine.Op, []syncengine.Rejec
 	var req struct {
 		Ops *[]syncengine.Op `json:"ops"`
 	}
-	// segmentio's decoder reads a well-formed push about four times faster than
-	// encoding/json (decoding was a third of the hub's push CPU). It accepts and refuses
-	// the same documents; on any error the body is decoded again below with
-	// encoding/json, whose errors the answer is built from.
-	if fastjson.Unmarshal(b, &req) != nil {
+	// The fast decoder reads a well-formed push about four times faster than
+	// encoding/json (decoding was a fifth of the hub's push CPU); whatever it does not
+	// take is decoded again with encoding/json, whose errors the answer is built from.
+	if !syncengine.FastUnmarshal(b, &req) {
 		req.Ops = nil
 		err = json.Unmarshal(b, &req)
 	}

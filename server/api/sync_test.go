@@ -60,6 +60,9 @@ func TestPushErrors(t *testing.T) {
 		{name: "NotJSON", req: pushReq(d.AccessToken, "ops=1"), status: 400, code: "malformed_json"},
 		{name: "Empty", req: pushReq(d.AccessToken, ""), status: 400, code: "malformed_json"},
 		{name: "Truncated", req: pushReq(d.AccessToken, `{"ops": [{"node": "x"`), status: 400, code: "malformed_json"},
+		// Deeper than encoding/json's limit: refused as it always was, and at once (the
+		// fast decoder alone took minutes over such a value).
+		{name: "NestedTooDeep", req: pushReq(d.AccessToken, `{"ops": [{"value": `+strings.Repeat("[", 500_000)+strings.Repeat("]", 500_000)+`}]}`), status: 400, code: "malformed_json"},
 		{name: "OpsNotArray", req: pushReq(d.AccessToken, `{"ops": {"node": "x"}}`), status: 422, code: "invalid_type"},
 		{name: "OpsMissing", req: pushReq(d.AccessToken, `{}`), status: 422, code: "required"},
 		{name: "OpsNull", req: pushReq(d.AccessToken, `{"ops": null}`), status: 422, code: "required"},
