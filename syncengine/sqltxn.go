@@ -421,13 +421,13 @@ func (t *sqlTxn) opsBySeq(seqs []int64) ([]seqOp, error) {
 
 // writePending inserts the batch's new ops, 100 rows per statement.
 func (t *sqlTxn) writePending() error {
-	rows := make([]pendingOp, 0, len(t.pending))
-	for _, p := range t.pending {
-		if !p.dead {
-			rows = append(rows, p)
-		}
+	rows := t.pending
+	dead := func(p pendingOp) bool { return p.dead } // purged in their own batch: rare
+	if slices.ContainsFunc(rows, dead) {
+		rows = slices.DeleteFunc(slices.Clone(rows), dead)
 	}
-	args := make([]any, 0, insertOpsSizes[0]*10)
+	// A tap writes one op: its arguments, not a hundred rows' worth.
+	args := make([]any, 0, min(len(rows), insertOpsSizes[0])*10)
 	for len(rows) > 0 {
 		n := insertOpsSizes[len(insertOpsSizes)-1]
 		for _, size := range insertOpsSizes {
