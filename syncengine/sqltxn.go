@@ -555,23 +555,29 @@ func (t *sqlTxn) addRef(kind string, from *row, to string) error {
 }
 
 func (t *sqlTxn) flushRefs() error {
-	const cols = 3
-	args := t.pendingRefs
+	if err := t.insertRows(insertRefsSizes, insertRefsQuery, 3, t.pendingRefs); err != nil {
+		return err
+	}
+	t.pendingRefs = t.pendingRefs[:0]
+	return nil
+}
+
+// insertRows runs a multi-row INSERT over args, cols values a row, in chunks of the
+// prepared sizes (largest first, one row at the end).
+func (t *sqlTxn) insertRows(sizes []int, query func(rows int) string, cols int, args []any) error {
 	for len(args) > 0 {
-		n := len(args) / cols
-		size := 1
-		for _, s := range insertRefsSizes {
+		n, size := len(args)/cols, 1
+		for _, s := range sizes {
 			if n >= s {
 				size = s
 				break
 			}
 		}
-		if _, err := t.exec(insertRefsQuery(size), args[:size*cols]...); err != nil {
+		if _, err := t.exec(query(size), args[:size*cols]...); err != nil {
 			return err
 		}
 		args = args[size*cols:]
 	}
-	t.pendingRefs = t.pendingRefs[:0]
 	return nil
 }
 
@@ -654,31 +660,23 @@ func (t *sqlTxn) flush() error {
 	// New records go in many rows per INSERT (one statement per record was a fifth of a
 	// group commit); records already stored are updated one by one.
 	var fresh []any
-	n := 0
 	for i, r := range dirty {
-		args := recs[i]
-		if !r.isNew {
-			if _, err := t.exec(qUpsertRecord, args...); err != nil {
-				return err
-			}
-			continue
-		}
-		fresh = append(fresh, args...)
-		n++
-		if n == insertRecordsSizes[0] {
-			if err := t.insertRecords(fresh, n); err != nil {
-				return err
-			}
-			fresh, n = fresh[:0], 0
+		if r.isNew {
+			fresh = append(fresh, recs[i]...)
+		} else if _, err := t.exec(qUpsertRecord, recs[i]...); err != nil {
+			return err
 		}
 	}
-	if err := t.insertRecords(fresh, n); err != nil {
+	if err := t.insertRows(insertRecordsSizes, insertRecordsQuery, recordCols, fresh); err != nil {
 		return err
 	}
 	ts, tc := t.s.clock.Last()
 	_, err := t.exec(qSetMeta, metaClock, fmt.Sprintf("%d %d %d", ts, tc, t.s.clock.Offset()))
 	return err
 }
+
+// recordCols is the number of values in a record's row (qUpsertRecord, insertRecordsQuery).
+const recordCols = 11
 
 // encodeRecords makes each dirty record's row (qUpsertRecord's arguments). Erased
 // records take their seqs here in order; the states and views, pure functions of each
@@ -717,25 +715,6 @@ func (t *sqlTxn) encodeRecords(dirty []*row) [][]any {
 	}
 	wg.Wait()
 	return out
-}
-
-// insertRecords writes n new records' rows, largest prepared INSERT first.
-func (t *sqlTxn) insertRecords(args []any, n int) error {
-	const cols = 11
-	for n > 0 {
-		size := 1
-		for _, s := range insertRecordsSizes {
-			if n >= s {
-				size = s
-				break
-			}
-		}
-		if _, err := t.exec(insertRecordsQuery(size), args[:size*cols]...); err != nil {
-			return err
-		}
-		args, n = args[size*cols:], n-size
-	}
-	return nil
 }
 
 func placeholders(n int) string {
