@@ -232,18 +232,21 @@ func EncodeView(v map[string]json.RawMessage) []byte {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var b bytes.Buffer
-	b.WriteByte('{')
+	size := 2 // one allocation: a conversation's view is rewritten on every answer
+	for _, k := range keys {
+		size += len(k) + 4 + len(v[k])
+	}
+	b := make([]byte, 0, size)
+	b = append(b, '{')
 	for i, k := range keys {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteString(strconv.Quote(k))
-		b.WriteByte(':')
-		b.Write(v[k])
+		b = strconv.AppendQuote(b, k)
+		b = append(b, ':')
+		b = append(b, v[k]...)
 	}
-	b.WriteByte('}')
-	return b.Bytes()
+	return append(b, '}')
 }
 
 // FieldString returns a register's value if it is a JSON string.

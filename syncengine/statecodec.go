@@ -35,7 +35,11 @@ func (w *stateWriter) stamp(s Stamp) {
 }
 
 func encodeState(s *State) []byte {
-	w := stateWriter{b: make([]byte, 0, 256)}
+	n := len(s.Fields) + len(s.Logs) // about 64 bytes a stamp: sized once, not grown
+	for _, set := range s.Sets {
+		n += len(set)
+	}
+	w := stateWriter{b: make([]byte, 0, 16+64*n)}
 	w.b = append(w.b, stateCodecVersion)
 	w.uv(uint64(len(s.Fields)))
 	for k, r := range s.Fields {
