@@ -44,6 +44,9 @@ func TestBigBatchMatchesSmallBatches(t *testing.T) {
 			add(schema.Conversation, c, schema.KindSet, "interpreter", "Amrit")
 			add(schema.Conversation, c, schema.KindAdd, "themes", "transport")
 			add(schema.Conversation, c, schema.KindAppend, "notes", fmt.Sprintf("note %d", i))
+			if i%2 == 0 { // an object: decoded (segmentio) on the validating goroutines
+				add(schema.Conversation, c, schema.KindSet, "answer.what_works", map[string]any{"text": "the bus", "prompt_locale": "pa", "answer_locale": "pa", "translation_en": "bus"})
+			}
 			if i%3 == 0 { // the same link again, under another op
 				add(schema.Conversation, c, schema.KindSet, "consent", id(2, i%consents))
 			}
