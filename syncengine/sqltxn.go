@@ -614,8 +614,9 @@ func (t *sqlTxn) refsTo(kind, to string) ([]RecordKey, error) {
 	return out, nil
 }
 
-// batchRef reports whether a record not yet flushed refers to `to`: refs for new records
-// are written straight away, so this only matters before flush of the record row itself.
+// batchRef reports whether a record not yet flushed refers to `to`. refsTo has written
+// the batch's pending links first, so a new record's links are in the table even though
+// its row is not.
 func (t *sqlTxn) batchRef(kind string, r *row, to string) (bool, error) {
 	var n int
 	err := t.QueryRow(qRefFrom, kind, to, t.rid(r)).Scan(&n)
