@@ -421,41 +421,27 @@ func (t *sqlTxn) opsBySeq(seqs []int64) ([]seqOp, error) {
 
 // writePending inserts the batch's new ops, 100 rows per statement.
 func (t *sqlTxn) writePending() error {
-	rows := t.pending
-	dead := func(p pendingOp) bool { return p.dead } // purged in their own batch: rare
-	if slices.ContainsFunc(rows, dead) {
-		rows = slices.DeleteFunc(slices.Clone(rows), dead)
+	const cols = 10
+	args := make([]any, 0, len(t.pending)*cols)
+	for _, p := range t.pending {
+		if p.dead { // purged in its own batch
+			continue
+		}
+		var field, value, observed any
+		if p.op.Field != "" {
+			field = p.op.Field
+		}
+		if len(p.op.Value) > 0 {
+			value = []byte(p.op.Value)
+		}
+		if len(p.op.Observed) > 0 {
+			b, _ := json.Marshal(p.op.Observed)
+			observed = string(b)
+		}
+		args = append(args, p.seq, p.nid, int64(p.op.Counter), p.rid, p.op.TS, int64(p.op.TC), p.op.Kind, field, value, observed)
 	}
-	// A tap writes one op: its arguments, not a hundred rows' worth.
-	args := make([]any, 0, min(len(rows), insertOpsSizes[0])*10)
-	for len(rows) > 0 {
-		n := insertOpsSizes[len(insertOpsSizes)-1]
-		for _, size := range insertOpsSizes {
-			if len(rows) >= size {
-				n = size
-				break
-			}
-		}
-		chunk := rows[:n]
-		rows = rows[n:]
-		args = args[:0]
-		for _, p := range chunk {
-			var field, value, observed any
-			if p.op.Field != "" {
-				field = p.op.Field
-			}
-			if len(p.op.Value) > 0 {
-				value = []byte(p.op.Value)
-			}
-			if len(p.op.Observed) > 0 {
-				b, _ := json.Marshal(p.op.Observed)
-				observed = string(b)
-			}
-			args = append(args, p.seq, p.nid, int64(p.op.Counter), p.rid, p.op.TS, int64(p.op.TC), p.op.Kind, field, value, observed)
-		}
-		if _, err := t.exec(insertOpsQuery(n), args...); err != nil {
-			return err
-		}
+	if err := t.insertRows(insertOpsSizes, insertOpsQuery, cols, args); err != nil {
+		return err
 	}
 	t.pending, t.pendingBy = nil, map[opKey]int32{}
 	return nil

@@ -19,7 +19,6 @@ const (
 	qRestampOp    = `UPDATE ops SET ts = ?, tc = ? WHERE nid = ? AND counter = ?`
 	qDeleteOp     = `DELETE FROM ops WHERE seq = ?`
 	qDeleteRefs   = `DELETE FROM refs WHERE from_rid = ?`
-	qAddRef       = `INSERT INTO refs (kind, from_rid, to_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
 	qRefsTo       = `SELECT r.collection, r.id FROM refs f JOIN records r ON r.rid = f.from_rid WHERE f.kind = ? AND f.to_id = ? ORDER BY r.collection, r.id`
 	qRefFrom      = `SELECT count(*) FROM refs WHERE kind = ? AND to_id = ? AND from_rid = ?`
 	qRefsFrom     = `SELECT to_id FROM refs WHERE kind = ? AND from_rid = ? ORDER BY to_id`
@@ -58,7 +57,7 @@ func insertRefsQuery(rows int) string {
 
 func (s *Store) prepareStatements() error {
 	s.stmts = map[string]*sql.Stmt{}
-	qs := []string{qLoadRecord, qNodeID, qNewNode, qOpByID, qTopCounter, qRestampOp, qDeleteOp, qDeleteRefs, qAddRef,
+	qs := []string{qLoadRecord, qNodeID, qNewNode, qOpByID, qTopCounter, qRestampOp, qDeleteOp, qDeleteRefs,
 		qRefsTo, qRefFrom, qRefsFrom, qGetMeta, qSetMeta, qUpsertRecord}
 	for _, n := range insertOpsSizes {
 		qs = append(qs, insertOpsQuery(n))
